@@ -1,0 +1,124 @@
+"""A sheet as a grid of cells with coordinates and formats (the tidyxl view).
+
+Every reader (xlsx, xls, ods, csv) produces these, so the layouts never care which
+format a reply came in, and every number can be traced back to the cell it came from.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Iterator, Union
+
+CellValue = Union[str, int, float, bool, date, datetime, time, None]
+
+
+def column_letter(col: int) -> str:
+    """1 -> 'A', 27 -> 'AA'."""
+    letters = ""
+    while col > 0:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """One non-empty cell. Rows and columns are 1-based, as a person reads the sheet."""
+
+    row: int
+    col: int
+    value: CellValue
+    number_format: str | None = None
+    hidden: bool = False  # its row or its column is hidden
+
+    @property
+    def coordinate(self) -> str:
+        return f"{column_letter(self.col)}{self.row}"
+
+
+@dataclass(frozen=True, slots=True)
+class MergedRange:
+    min_row: int
+    min_col: int
+    max_row: int
+    max_col: int
+
+    def __contains__(self, rc: tuple[int, int]) -> bool:
+        r, c = rc
+        return self.min_row <= r <= self.max_row and self.min_col <= c <= self.max_col
+
+
+@dataclass
+class Sheet:
+    """A sheet of a workbook, or the one 'sheet' of a csv file.
+
+    `cells` holds only non-empty cells, keyed by (row, col). For a csv file `name` is
+    the file name and `is_csv` is true, so that `ref` names the line instead of a cell.
+    """
+
+    name: str
+    cells: dict[tuple[int, int], Cell] = field(default_factory=dict)
+    merged: list[MergedRange] = field(default_factory=list)
+    hidden: bool = False
+    is_csv: bool = False
+
+    def ref(self, row: int, col: int) -> str:
+        """Where a person finds this cell: 'Data!D7', or 'line 7, column D' in a csv."""
+        if self.is_csv:
+            return f"line {row}, column {column_letter(col)}"
+        name = self.name
+        if not name.replace("_", "").isalnum():
+            name = "'" + name.replace("'", "''") + "'"
+        return f"{name}!{column_letter(col)}{row}"
+
+    def range_ref(self, min_row: int, min_col: int, max_row: int, max_col: int) -> str:
+        if self.is_csv:
+            if min_row == max_row:
+                return f"line {min_row}"
+            return f"lines {min_row}-{max_row}"
+        start = self.ref(min_row, min_col)
+        if (min_row, min_col) == (max_row, max_col):
+            return start
+        return f"{start}:{column_letter(max_col)}{max_row}"
+
+    def value(self, row: int, col: int) -> CellValue:
+        cell = self.cells.get((row, col))
+        return None if cell is None else cell.value
+
+    def filled_value(self, row: int, col: int) -> CellValue:
+        """The value a person sees here: inside a merged range, the range's top-left value."""
+        cell = self.cells.get((row, col))
+        if cell is not None:
+            return cell.value
+        for rng in self.merged:
+            if (row, col) in rng:
+                return self.value(rng.min_row, rng.min_col)
+        return None
+
+    def __iter__(self) -> Iterator[Cell]:
+        """Cells in reading order: row by row, left to right."""
+        for key in sorted(self.cells):
+            yield self.cells[key]
+
+    @property
+    def max_row(self) -> int:
+        return max((r for r, _ in self.cells), default=0)
+
+    @property
+    def max_col(self) -> int:
+        return max((c for _, c in self.cells), default=0)
+
+    def rows(self) -> dict[int, list[Cell]]:
+        out: dict[int, list[Cell]] = {}
+        for cell in self:
+            out.setdefault(cell.row, []).append(cell)
+        return out
+
+
+@dataclass
+class Workbook:
+    """Every sheet of one reply file, hidden ones included (the layouts decide what to do)."""
+
+    path: str
+    file_type: str  # 'xlsx', 'xls', 'ods', 'csv'
+    sheets: list[Sheet] = field(default_factory=list)

@@ -1,0 +1,60 @@
+"""What the layouts hand on: observations, each keeping the cell it came from.
+
+A layout turns a Sheet into a Reading. Nothing here knows about force codes or the
+warehouse; facts.py maps these to the `offences` table.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Count:
+    """A count as the reply states it. Suppressed counts have no value, only bounds."""
+
+    value: int | None  # None when suppressed; never 0 for a suppressed cell
+    lower: int
+    upper: int
+    suppressed: bool = False
+    raw: str = ""  # the text as written, for messages ('*', '<5', '1,234')
+
+    @classmethod
+    def known(cls, n: int, raw: str = "") -> "Count":
+        return cls(value=n, lower=n, upper=n, suppressed=False, raw=raw or str(n))
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """One number of a reply: a table cell, or one record of a record-level list (count 1)."""
+
+    financial_year: str  # canonical '2016/17'
+    offence: str | None  # as the reply names it (code or words); None: no offence breakdown
+    age_min: int | None  # exact age: min == max; band: its bounds; None: not recorded/given
+    age_max: int | None
+    count: Count
+    source: str  # the cell(s): 'Data!D7', 'Records!A5:D5', 'line 12, column C'
+    table: str  # which table of the file it belongs to, e.g. 'Data!B4:F20'
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Why a file cannot be trusted. The message names the file's sheet and cells."""
+
+    message: str
+    source: str = ""  # the cell or range the problem is about, when there is one
+
+
+@dataclass
+class Reading:
+    """What one layout made of one sheet, and how sure it is (0..1).
+
+    `totals` are the totals and subtotals the reply states: kept to check the parts
+    against, never added in. Any problem quarantines the whole file.
+    """
+
+    layout: str
+    confidence: float
+    observations: list[Observation] = field(default_factory=list)
+    totals: list[Observation] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
