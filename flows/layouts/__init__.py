@@ -1,0 +1,110 @@
+"""Sheets -> observations: which layout reads each sheet of a reply, and what it found.
+
+A recipe in schemas/layouts/ that matches the file wins. Otherwise every layout reads
+every visible sheet and the surest wins; a sheet with figures that no layout reads with
+confidence >= CONFIDENT is a Problem, and so is a sheet two confident layouts read
+differently. Hidden sheets are never read (they may hold personal data) and sheets with
+no figures are skipped; both are noted. Any Problem quarantines the whole file.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from flows.cells.grid import Sheet, Workbook
+from flows.layouts import crosstab, long, mapping, records
+from flows.layouts.context import SheetContext, sheet_context
+from flows.layouts.mapping import Recipe, load_mappings
+from flows.layouts.region import number_cells, range_of, visible
+from flows.observations import Observation, Problem, Reading
+
+__all__ = ["CONFIDENT", "FileReading", "LAYOUTS", "Recipe", "SheetContext", "load_mappings",
+           "read_file", "read_sheet"]
+
+CONFIDENT = 0.5
+"""A layout that finds its own structure (its header row, its columns) says 0.9 or more;
+one that finds it but doubts it (two count columns) says 0.6 and reports why. Below
+0.5 a layout is not claiming the sheet."""
+
+LAYOUTS = (long, records, crosstab)
+
+
+@dataclass
+class FileReading:
+    layout: str  # the layout(s) used, e.g. 'crosstab', 'long+crosstab', 'mapping:kent-2017'
+    observations: list[Observation] = field(default_factory=list)
+    totals: list[Observation] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    sheets: dict[str, str] = field(default_factory=dict)  # sheet -> layout, or why it was skipped
+
+
+def _signature(reading: Reading) -> list[tuple]:
+    return sorted(
+        (o.financial_year, o.offence or "", o.age_min if o.age_min is not None else -1,
+         o.age_max if o.age_max is not None else -1, o.count.lower, o.count.upper)
+        for o in reading.observations
+    )
+
+
+def read_sheet(sheet: Sheet, context: SheetContext) -> Reading:
+    """The surest layout's reading of one visible sheet (with a Problem when none or two)."""
+    readings = [r for r in (m.read(sheet, context) for m in LAYOUTS)
+                if r is not None and (r.observations or r.totals or r.problems)]
+    confident = sorted((r for r in readings if r.confidence >= CONFIDENT), key=lambda r: -r.confidence)
+    if not confident:
+        cells = [(c.row, c.col) for c in number_cells(sheet)]
+        where = range_of(sheet, cells)
+        tried = ", ".join(f"{r.layout} {r.confidence:.1f}" for r in readings) or "none recognised a table"
+        return Reading(layout="none", confidence=0.0, problems=[Problem(
+            f"could not tell which labels the numbers in {where} belong to: no layout reads sheet "
+            f"'{sheet.name}' with confidence ({tried})",
+            source=where,
+        )])
+    best = confident[0]
+    for other in confident[1:]:
+        if _signature(other) != _signature(best):
+            best.problems.append(Problem(
+                f"sheet '{sheet.name}' reads two ways: as {best.layout} ({len(best.observations)} figures) "
+                f"and as {other.layout} ({len(other.observations)} figures); cannot tell which is right",
+            ))
+    return best
+
+
+def read_file(workbook: Workbook, *, file_name: str, mappings: Iterable[Recipe] | None = None) -> FileReading:
+    """Every figure of one reply file, with the problems that make it untrustworthy."""
+    recipes = load_mappings() if mappings is None else list(mappings)
+    names = [s.name for s in workbook.sheets]
+    recipe = next((m for m in recipes if m.matches(file_name, names)), None)
+    out = FileReading(layout="")
+    used: list[str] = []
+    for sheet in workbook.sheets:
+        if sheet.hidden:
+            out.sheets[sheet.name] = "skipped: hidden"
+            out.notes.append(f"hidden sheet '{sheet.name}' not read")
+            continue
+        if recipe is not None and recipe.sheets and sheet.name not in recipe.sheets:
+            out.sheets[sheet.name] = f"skipped: not in schemas/layouts/{recipe.name}.yaml"
+            out.notes.append(f"sheet '{sheet.name}' not read (not named in {recipe.name}.yaml)")
+            continue
+        shown, hidden_notes = visible(sheet)
+        out.notes.extend(hidden_notes)
+        if not number_cells(shown):
+            out.sheets[sheet.name] = "skipped: no figures"
+            out.notes.append(f"sheet '{sheet.name}' has no figures: skipped")
+            continue
+        context = sheet_context(shown, file_name)
+        if recipe is not None:
+            context.mapping = recipe
+            reading = mapping.read(shown, context)
+        else:
+            reading = read_sheet(shown, context)
+        out.sheets[sheet.name] = reading.layout
+        if reading.layout not in used:
+            used.append(reading.layout)
+        out.observations.extend(reading.observations)
+        out.totals.extend(reading.totals)
+        out.problems.extend(reading.problems)
+        out.notes.extend(reading.notes)
+    out.layout = "+".join(used) if used else "none"
+    return out

@@ -1,0 +1,67 @@
+"""Column headings -> what the column holds, from schemas/layouts/headers.yaml.
+
+The long and records layouts find their header row by these spellings (tidychef's
+'find the header by what it says'); a mapping recipe can add a reply's own.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Mapping
+
+import yaml
+
+from flows import SCHEMAS
+from flows.cells.grid import Sheet
+from flows.labels import normalise
+
+YEAR, OFFENCE, OFFENCE_CODE, AGE, COUNT, DATE, REFERENCE = (
+    "financial_year", "offence", "offence_code", "victim_age", "count", "date_recorded", "crime_reference",
+)
+ROLES = (YEAR, OFFENCE, OFFENCE_CODE, AGE, COUNT, DATE, REFERENCE)
+HEADERS_FILE = SCHEMAS / "layouts" / "headers.yaml"
+
+
+@lru_cache(maxsize=1)
+def _spellings() -> dict[str, str]:
+    """normalised heading -> role."""
+    data = yaml.safe_load(HEADERS_FILE.read_text(encoding="utf-8")) or {}
+    out: dict[str, str] = {}
+    for role, names in data.items():
+        if role not in ROLES:
+            raise ValueError(f"{HEADERS_FILE}: unknown column role '{role}' (one of {', '.join(ROLES)})")
+        for name in names or []:
+            out[normalise(str(name))] = role
+    return out
+
+
+def role_of(heading, extra: Mapping[str, list[str]] | None = None) -> str | None:
+    """The role a heading names, or None."""
+    if not isinstance(heading, str) or not heading.strip():
+        return None
+    key = normalise(heading)
+    if extra:
+        for role, names in extra.items():
+            if key in {normalise(n) for n in names}:
+                return role
+    return _spellings().get(key)
+
+
+def find_header_row(
+    sheet: Sheet,
+    wanted: tuple[str, ...],
+    *,
+    extra: Mapping[str, list[str]] | None = None,
+    max_rows: int = 40,
+) -> tuple[int, dict[str, list[int]]] | None:
+    """The first row (of the first `max_rows`) whose headings name at least the roles in
+    each of `wanted`'s alternatives: e.g. ('count', 'offence|victim_age')."""
+    rows = sheet.rows()
+    for row in sorted(rows)[:max_rows]:
+        roles: dict[str, list[int]] = {}
+        for cell in rows[row]:
+            role = role_of(cell.value, extra)
+            if role:
+                roles.setdefault(role, []).append(cell.col)
+        if all(any(alt in roles for alt in need.split("|")) for need in wanted):
+            return row, roles
+    return None

@@ -1,0 +1,90 @@
+"""One row's fields -> a figure's dimensions, for the layouts that read row by row.
+
+Shared by the long and records layouts so an offence or an age means the same in both.
+Each function returns the value, an `Over` (a total's label) or a Problem naming the cell.
+"""
+from __future__ import annotations
+
+from flows import labels
+from flows.cells.grid import Sheet
+from flows.labels import Age
+from flows.layouts.figures import Over
+from flows.observations import Problem
+
+
+def _blank(v) -> bool:
+    return v is None or (isinstance(v, str) and not v.strip())
+
+
+def _text(v) -> str:
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    return str(v).strip()
+
+
+def _group(group: str) -> frozenset:
+    return frozenset(c for c, g in labels.offence_groups().items() if g == group)
+
+
+def offence_field(sheet: Sheet, row: int, cols: list[int], block: list[str]) -> str | Over | Problem | None:
+    """The offence of a row, from one column or a code and a description column together.
+    None: the row gives no offence."""
+    values = [(c, sheet.value(row, c)) for c in cols if not _blank(sheet.value(row, c))]
+    if not values:
+        return None
+    text = " - ".join(_text(v) for _, v in values)
+    ref = sheet.ref(row, values[-1][0])
+    for _, v in values:
+        tl = labels.total_label(v) if isinstance(v, str) else None
+        if tl:
+            if tl.group:
+                return Over(_text(v), _group(tl.group))
+            return Over(_text(v), frozenset(block) if tl.kind == "sub" else None)
+    match = labels.match_offence(text)
+    if match.code is None and len(values) > 1:
+        # a code column and a description column: the code decides if the words are unknown
+        codes = {labels.offence_code(v) for _, v in values}
+        if len(codes) == 1 and None not in codes:
+            return text
+    if match.code is None:
+        group = labels.offence_group(text)
+        if group:
+            return Over(text, _group(group))
+        return Problem(f"offence '{text}' at {ref} is not recognised: {match.reason}", source=ref)
+    return text
+
+
+def age_field(sheet: Sheet, row: int, col: int | None, *, blank_is_unknown: bool) -> Age | Over | Problem | None:
+    """The victim age of a row. None: the table has no age column."""
+    if col is None:
+        return None
+    v = sheet.value(row, col)
+    ref = sheet.ref(row, col)
+    if _blank(v):
+        if blank_is_unknown:
+            return Age(labels.UNKNOWN)
+        return Problem(f"no victim age at {ref}", source=ref)
+    if isinstance(v, str) and labels.is_total(v):
+        return Over(_text(v))
+    a = labels.age(v)
+    if a.kind == labels.NOT_AGE:
+        return Problem(f"'{_text(v)}' at {ref} is not a victim age", source=ref)
+    if a.kind == labels.MIXED:
+        return Problem(f"the age band '{_text(v)}' at {ref} mixes children and adults and cannot be split", source=ref)
+    return a
+
+
+def year_field(sheet: Sheet, row: int, col: int) -> str | Over | Problem:
+    v = sheet.value(row, col)
+    ref = sheet.ref(row, col)
+    if _blank(v):
+        return Problem(f"no financial year at {ref}", source=ref)
+    fy = labels.financial_year(_text(v)) if not isinstance(v, (int, float)) else None
+    if fy:
+        return fy
+    if isinstance(v, str) and labels.is_total(v):
+        return Over(_text(v))
+    if labels.is_calendar_year(v):
+        return Problem(f"calendar years, not financial years: '{_text(v)}' at {ref} kept out of the figures",
+                       source=ref)
+    return Problem(f"'{_text(v)}' at {ref} is not a financial year", source=ref)

@@ -1,0 +1,120 @@
+"""Long (tidy) tables: a header row, then one row per year, offence and age with a count.
+
+The header row is found by its headings (schemas/layouts/headers.yaml); the year may
+instead come from the sheet name or a title when the table has no year column.
+"""
+from __future__ import annotations
+
+from flows import labels
+from flows.cells.grid import Sheet
+from flows.labels import Age
+from flows.layouts.columns import AGE, COUNT, OFFENCE, OFFENCE_CODE, YEAR, find_header_row
+from flows.layouts.context import SheetContext
+from flows.layouts.fields import age_field, offence_field, year_field
+from flows.layouts.figures import (
+    Figure, Over, check_duplicates, check_totals, dropped_ages_note, offence_key, to_observations,
+)
+from flows.layouts.region import is_footnote, stray_numbers
+from flows.observations import Problem, Reading
+
+NAME = "long"
+
+
+def _is_crosstab_heading(value) -> bool:
+    """Years or age bands as headings make a crosstab, whatever else the row says."""
+    if isinstance(value, str):
+        a = labels.age(value)
+        return bool(labels.financial_year(value) or labels.is_calendar_year(value)
+                    or (a.is_label and a.kind != labels.UNKNOWN))
+    return False
+
+
+def read(sheet: Sheet, context: SheetContext) -> Reading | None:
+    found = find_header_row(sheet, (COUNT, f"{OFFENCE}|{OFFENCE_CODE}|{AGE}"), extra=context.headers)
+    if found is None:
+        return None
+    header, roles = found
+    row_cells = sheet.rows().get(header, [])
+    if any(_is_crosstab_heading(c.value) for c in row_cells):
+        return None
+    reading = Reading(layout=NAME, confidence=0.95)
+    problems = reading.problems
+    for role in (COUNT, YEAR, AGE):
+        if len(roles.get(role, [])) > 1:
+            refs = ", ".join(sheet.ref(header, c) for c in roles[role])
+            problems.append(Problem(f"two {role.replace('_', ' ')} columns in one table ({refs})", source=refs))
+            reading.confidence = 0.6
+            return reading
+    count_col = roles[COUNT][0]
+    year_col = roles.get(YEAR, [None])[0]
+    age_col = roles.get(AGE, [None])[0]
+    offence_cols = sorted(roles.get(OFFENCE_CODE, []) + roles.get(OFFENCE, []))
+    table_cols = sorted({count_col, *offence_cols, *(c for c in (year_col, age_col) if c)})
+
+    context_year = None
+    if year_col is None:
+        context_year = context.financial_year
+        if context_year is None:
+            where = sheet.range_ref(header, table_cols[0], header, table_cols[-1])
+            if context.calendar_year:
+                msg = (f"calendar years, not financial years: {context.calendar_source} says "
+                       f"'{context.calendar_year}'; {where} kept out of the figures")
+            elif context.year_conflict:
+                msg = f"cannot tell which financial year the table at {where} is for: {context.year_conflict}"
+            else:
+                msg = f"no financial year for the table at {where} (no year column, sheet name or title)"
+            problems.append(Problem(msg, source=where))
+            return reading
+
+    used = {(header, c.col) for c in row_cells}
+    figures: list[Figure] = []
+    block: list[str] = []
+    last = header
+    rows = sheet.rows()
+    for r in sorted(k for k in rows if k > header):
+        if is_footnote(rows[r]):
+            break  # footnotes under the table: the table ends here
+        if not any(c.col in table_cols for c in rows[r]):
+            continue  # nothing in the table's columns: any number here is reported as stray
+        last = r
+        for col in table_cols:
+            used.add((r, col))
+        ref = sheet.ref(r, count_col)
+        bad = False
+        year = context_year if year_col is None else year_field(sheet, r, year_col)
+        offence = offence_field(sheet, r, offence_cols, block) if offence_cols else None
+        a = age_field(sheet, r, age_col, blank_is_unknown=False)
+        for v in (year, offence, a):
+            if isinstance(v, Problem):
+                problems.append(v)
+                bad = True
+        c = context.count(sheet.value(r, count_col))
+        if isinstance(c, Problem):
+            problems.append(Problem(f"{ref}: {c.message}", source=ref))
+            bad = True
+        elif c is None:
+            v = sheet.value(r, count_col)
+            problems.append(Problem(
+                f"no count at {ref}" if v is None else f"{ref} holds '{v}' where a count should be", source=ref,
+            ))
+            bad = True
+        if bad:
+            continue
+        if offence_cols and offence is None:
+            oref = sheet.ref(r, offence_cols[-1])
+            problems.append(Problem(f"no offence at {oref}", source=oref))
+            continue
+        loaded = not (isinstance(a, Age) and a.kind in (labels.ADULT, labels.NEGATIVE))
+        figures.append(Figure(year=year, offence=offence, age=a, count=c, source=ref, loaded=loaded))
+        if isinstance(offence, Over):
+            block = []
+        elif isinstance(offence, str):
+            block.append(offence_key(offence))
+
+    table_ref = sheet.range_ref(header, table_cols[0], last, table_cols[-1])
+    problems.extend(check_duplicates(figures))
+    problems.extend(check_totals(figures))
+    reading.notes.extend(dropped_ages_note(figures, table_ref))
+    reading.observations, reading.totals = to_observations(figures, table_ref)
+    problems.extend(stray_numbers(sheet, used))
+    return reading

@@ -1,0 +1,122 @@
+"""Parts of a sheet: the visible cells, a range of it, and numbers no table accounts for.
+
+Every layout ends by asking which numbers it did not read: a number left over means
+the reader misunderstood the sheet, and the file is quarantined rather than half-read.
+"""
+from __future__ import annotations
+
+import re
+
+from flows import labels
+from flows.cells.grid import Cell, Sheet, column_letter
+from flows.observations import Count, Problem
+
+
+def visible(sheet: Sheet) -> tuple[Sheet, list[str]]:
+    """The sheet as a person sees it, and a note naming hidden rows and columns left out.
+
+    The note names rows and columns only, never what they hold (personal data hides there).
+    """
+    hidden = [c for c in sheet if c.hidden]
+    if not hidden:
+        return sheet, []
+    shown = Sheet(
+        name=sheet.name,
+        cells={k: c for k, c in sheet.cells.items() if not c.hidden},
+        merged=list(sheet.merged),
+        hidden=sheet.hidden,
+        is_csv=sheet.is_csv,
+    )
+    rows = sorted({c.row for c in hidden})
+    where = ", ".join(str(r) for r in rows[:10]) + (" ..." if len(rows) > 10 else "")
+    return shown, [f"sheet '{sheet.name}': {len(hidden)} cells in hidden rows or columns (rows {where}) were not read"]
+
+
+_RANGE = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d+)(?::\$?([A-Za-z]{1,3})\$?(\d+))?$")
+
+
+def _col_number(letters: str) -> int:
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def parse_range(text: str) -> tuple[int, int, int, int]:
+    """'B4:H20' -> (min_row, min_col, max_row, max_col), 1-based."""
+    m = _RANGE.match(text.strip())
+    if not m:
+        raise ValueError(f"not a cell range: {text!r}")
+    c1, r1 = _col_number(m.group(1)), int(m.group(2))
+    c2, r2 = (_col_number(m.group(3)), int(m.group(4))) if m.group(3) else (c1, r1)
+    return min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)
+
+
+def restrict(sheet: Sheet, min_row: int, min_col: int, max_row: int, max_col: int) -> Sheet:
+    """Only the cells inside a range (coordinates unchanged, so refs still name the sheet)."""
+    return Sheet(
+        name=sheet.name,
+        cells={k: c for k, c in sheet.cells.items()
+               if min_row <= c.row <= max_row and min_col <= c.col <= max_col},
+        merged=list(sheet.merged),
+        hidden=sheet.hidden,
+        is_csv=sheet.is_csv,
+    )
+
+
+def is_number(value) -> bool:
+    """A figure: a number, a number written as text, or a suppression marker."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float)):
+        return True
+    return isinstance(value, str) and isinstance(labels.count(value), Count)
+
+
+def number_cells(sheet: Sheet) -> list[Cell]:
+    numbers = [c for c in sheet if is_number(c.value)]
+    if not numbers:
+        return []
+    rows = sheet.rows()
+    return [c for c in numbers if not _is_footnote_number(rows.get(c.row, []), c)]
+
+
+def _is_footnote_number(row: list[Cell], cell: Cell) -> bool:
+    """'1' beside 'Figures are provisional ...': a footnote's number, not a figure."""
+    if not isinstance(cell.value, (int, float)) or isinstance(cell.value, bool) or not 0 < cell.value <= 50:
+        return False
+    others = [c for c in row if c is not cell]
+    return (len(others) == 1 and isinstance(others[0].value, str) and len(others[0].value) >= 20
+            and others[0].col > cell.col)
+
+
+def range_of(sheet: Sheet, cells: list[tuple[int, int]]) -> str:
+    rows = [r for r, _ in cells]
+    cols = [c for _, c in cells]
+    return sheet.range_ref(min(rows), min(cols), max(rows), max(cols))
+
+
+def stray_numbers(sheet: Sheet, used: set[tuple[int, int]]) -> list[Problem]:
+    """One problem naming the numbers that no table of the sheet accounts for."""
+    strays = [(c.row, c.col) for c in number_cells(sheet) if (c.row, c.col) not in used]
+    if not strays:
+        return []
+    where = range_of(sheet, strays)
+    sample = ", ".join(f"{column_letter(c)}{r}" for r, c in strays[:5])
+    more = f" and {len(strays) - 5} more" if len(strays) > 5 else ""
+    return [Problem(
+        f"could not tell which labels the numbers in {where} belong to ({sample}{more})",
+        source=where,
+    )]
+
+
+_FOOTNOTE_START = re.compile(r"^(?:[*^†‡#~¹²³]|\(?\d+\)|\[|note|notes|source|data |figures|please|end of|the |these |this |all |n\.?b)", re.I)
+
+
+def is_footnote(cells: list[Cell]) -> bool:
+    """A row that is a line of text under a table ('* denotes ...', 'Source: Niche')."""
+    texts = [c for c in cells if not (isinstance(c.value, str) and not c.value.strip())]
+    if len(texts) != 1 or not isinstance(texts[0].value, str):
+        return False
+    text = texts[0].value.strip()
+    return len(text) >= 25 or bool(_FOOTNOTE_START.match(text))
