@@ -205,7 +205,7 @@ def parse_date(value, *, serial: bool = False) -> date | None:
             return None
         out = _EXCEL_EPOCH + timedelta(days=int(value))
         return out if 1900 <= out.year <= 2100 else None
-    if not isinstance(value, str):
+    if not isinstance(value, str) or not any(ch.isdigit() for ch in value) or len(value) > 40:
         return None
     text = _clean(value)
     if serial and re.fullmatch(r"\d{5}(?:\.\d+)?", text):
@@ -381,12 +381,22 @@ def count(
     if not isinstance(value, str):
         return None
     raw = value.strip()
-    text = _clean(value)
+    if markers and raw in markers:
+        lo, hi = markers[raw]
+        return Count(value=None, lower=lo, upper=hi, suppressed=True, raw=raw)
+    if markers and (text := _clean(value)) in markers:
+        lo, hi = markers[text]
+        return Count(value=None, lower=lo, upper=hi, suppressed=True, raw=raw)
+    return _count_text(raw, nil_dash)
+
+
+@lru_cache(maxsize=16384)
+def _count_text(raw: str, nil_dash: bool) -> Count | Problem | None:
+    if len(raw) > 24 and not raw[:1].isdigit():
+        return None  # a sentence, not a figure
+    text = _clean(raw)
     if not text:
         return None
-    if markers and (raw in markers or text in markers):
-        lo, hi = markers.get(raw) or markers[text]
-        return Count(value=None, lower=lo, upper=hi, suppressed=True, raw=raw)
     if text in _NIL_DASHES:
         if nil_dash:
             return Count.known(0, raw=raw)
@@ -441,6 +451,9 @@ _ALL = re.compile(r"^all(?:\s+(?:offences|crimes|ages|victims|years|offence type
 def total_label(text) -> TotalLabel | None:
     """What kind of total a label names, if any."""
     if not isinstance(text, str):
+        return None
+    low = text.lower()
+    if "total" not in low and "all" not in low and "sum" not in low and "overall" not in low:
         return None
     t = _clean(text)
     bare = re.sub(r"[()\[\]:,.-]", " ", t)

@@ -10,6 +10,7 @@ stand one below another. Whatever is left over, or cannot be labelled, is a Prob
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from functools import lru_cache
 
 from flows import labels
@@ -20,7 +21,7 @@ from flows.layouts.context import SheetContext
 from flows.layouts.figures import (
     Figure, Over, check_duplicates, check_totals, dropped_ages_note, offence_key, to_observations,
 )
-from flows.layouts.region import is_number, stray_numbers
+from flows.layouts.region import number_cells, stray_numbers
 from flows.observations import Count, Problem, Reading
 
 NAME = "crosstab"
@@ -86,6 +87,12 @@ def _number_kinds(value) -> set[str]:
     return set()
 
 
+def _is_date(value) -> bool:
+    if isinstance(value, (date, datetime)):
+        return True
+    return isinstance(value, str) and labels.parse_date(value) is not None
+
+
 def _as_kind(kinds: set[str], kind: str) -> bool:
     return kind in kinds or (kind == AGE and _WEAK_AGE in kinds)
 
@@ -132,10 +139,14 @@ class _Grid:
         self.numbers: set[tuple[int, int]] = set()
         self.row_cols: dict[int, list[int]] = {}
         self.reported: set[tuple[int, int]] = set()  # cells a problem already names
+        self.max_row = sheet.max_row
+        self.dated_rows = {c.row for c in sheet if _is_date(c.value)}
         for cell in sheet:
-            self.kinds[(cell.row, cell.col)] = _kinds(cell.value)
-            if is_number(cell.value) or (isinstance(cell.value, str) and isinstance(ctx.count(cell.value), Count)):
-                self.numbers.add((cell.row, cell.col))
+            # rows with a date are records or notes, never headers or table rows
+            self.kinds[(cell.row, cell.col)] = set() if cell.row in self.dated_rows else _kinds(cell.value)
+            if ctx.markers and isinstance(cell.value, str) and isinstance(ctx.count(cell.value), Count):
+                self.numbers.add((cell.row, cell.col))  # a marker only this reply's footnotes define
+        self.numbers.update((c.row, c.col) for c in number_cells(sheet))
         for rng in sheet.merged:  # a merged header speaks for every column under it
             top = sheet.value(rng.min_row, rng.min_col)
             for r in range(rng.min_row, rng.max_row + 1):
@@ -174,8 +185,8 @@ class _Grid:
     def header_at(self, row: int, *, sub_of: _Header | None = None) -> _Header | None:
         """The header this row is, if its cells name one dimension across the figures."""
         cols = self.row_cols.get(row, [])
-        if not cols:
-            return None
+        if not cols or row in self.dated_rows:
+            return None  # headers hold no dates: a row with one is a record
         labelled = {c: self.kinds[(row, c)] for c in cols if self.kinds[(row, c)]}
         tally = {k: [c for c, ks in labelled.items() if _as_kind(ks, k)] for k in DIMENSIONS}
         strong = {k: cs for k, cs in tally.items() if cs and (k != AGE or any(AGE in labelled[c] for c in cs))}
@@ -187,6 +198,11 @@ class _Grid:
                 return None
         kind = max(strong, key=lambda k: (len(strong[k]), k == YEAR))
         cols_k = strong[kind]
+        if kind == AGE:
+            ages = [(labels.age(self.value(row, c)), AGE in labelled[c]) for c in cols_k]
+            real = sum(a.is_child or (strong_cell and a.kind != labels.UNKNOWN) for a, strong_cell in ages)
+            if real < 2 and len(cols_k) > 1:
+                return None  # 'Unknown' beside '86': not a row of age headings
         # every other labelled cell must be a total, a dimension name or part of this kind
         for c, ks in labelled.items():
             if c in cols_k or _TOTAL in ks:
@@ -230,8 +246,7 @@ def read(sheet: Sheet, context: SheetContext) -> Reading | None:
     reading = Reading(layout=NAME, confidence=0.0)
     used: set[tuple[int, int]] = set()
     row, found, previous_end = 1, 0, 0
-    max_row = sheet.max_row
-    while row <= max_row:
+    while row <= grid.max_row:
         header = grid.header_at(row)
         if header is None:
             row += 1
@@ -409,7 +424,7 @@ def _data_rows(grid: _Grid, table: _Table, headers: list[_Header], used: set) ->
     out = []
     row = headers[-1].row + 1
     last = headers[-1].row
-    while row <= sheet.max_row:
+    while row <= grid.max_row:
         cells = grid.rows.get(row, [])
         if not cells:
             row += 1
