@@ -252,6 +252,39 @@ def test_a_measure_row_without_a_dimension():
     assert figures(result) == {("2016/17", None, None, None): 4, ("2017/18", None, None, None): 5}
 
 
+def test_years_down_and_ages_across():
+    result = read(make_sheet([["Year", "Under 13", "13-15", "16-17", "Total"],
+                              ["2016/17", 1, 2, 3, 6], ["2017/18", 4, 5, "*", 10]]))
+    assert result.problems == []
+    assert figures(result)[("2017/18", None, 16, 17)] == (1, 4)
+    assert len(result.observations) == 6 and len(result.totals) == 2
+
+
+def test_offences_across_and_years_down():
+    result = read(make_sheet([[None, "88A", "19D", "86"], ["2016/17", 1, 2, 3], ["2017/18", 4, 5, 6]]))
+    assert result.problems == []
+    assert figures(result)[("2017/18", "19D", None, None)] == 5
+
+
+def test_a_single_total_row_under_the_years_is_the_count():
+    result = read(make_sheet([[None, "2016/17", "2017/18"], ["Total", 5, 6]]))
+    assert result.problems == []
+    assert figures(result) == {("2016/17", None, None, None): 5, ("2017/18", None, None, None): 6}
+
+
+def test_footnotes_anywhere_under_the_table_and_labelled_rows_without_figures():
+    result = read(make_sheet([
+        ["Offence", "2016/17", "2017/18"],
+        ["88A", 1, 2],
+        ["Sexual activity involving a child under 13"],
+        ["19D", 3, 4],
+        [None, "* denotes a figure between 1 and 4 (suppressed)"],
+    ]))
+    assert result.problems == []
+    assert len(result.observations) == 4
+    assert any("Data!A3" in n and "not read as 0" in n for n in result.notes)
+
+
 # ---------------------------------------------------------------- crosstab failures
 
 def test_calendar_years_across_are_a_problem_and_no_figures():
@@ -321,6 +354,12 @@ def test_text_where_a_figure_should_be_is_a_problem():
 def test_a_mixed_age_band_is_a_problem():
     result = read(make_sheet([["Offence", "Under 16", "16-20"], ["88A", 1, 2]], name="2016-17"))
     assert "mixes children and adults" in messages(result)
+
+
+def test_a_group_row_without_its_offences_is_not_taken_for_a_total():
+    # 'Rape' with figures but no rape offence listed: read as a total, its 5 would vanish
+    result = read(make_sheet([["Offence", "2016/17"], ["Rape", 5], ["Sexual grooming", 6]]))
+    assert "Data!B2 (5) is labelled as a total but covers no figure" in messages(result)
 
 
 def test_the_same_figure_twice_is_a_problem():

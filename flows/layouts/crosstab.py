@@ -21,7 +21,7 @@ from flows.layouts.context import SheetContext
 from flows.layouts.figures import (
     Figure, Over, check_duplicates, check_totals, dropped_ages_note, offence_key, to_observations,
 )
-from flows.layouts.region import number_cells, stray_numbers
+from flows.layouts.region import is_footnote, number_cells, stray_numbers
 from flows.observations import Count, Problem, Reading
 
 NAME = "crosstab"
@@ -320,7 +320,7 @@ def _read_table(grid: _Grid, first: _Header, reading: Reading, used: set, *, aft
     # the table's cells are accounted for, even when a problem below keeps them out
     used.update((r, c) for r, _, _ in rows for c in data_cols if (r, c) in sheet.cells)
     across = {h.kind for h in headers}
-    down, row_values = _row_dimension(grid, rows, across, problems)
+    down, row_values = _row_dimension(grid, rows, across, problems, reading.notes)
     table_ref = sheet.range_ref(
         headers[0].row, min([table.first_col] + [c.col for _, ls, _ in rows for c in ls]),
         max([headers[-1].row] + [r for r, _, _ in rows]), max(data_cols),
@@ -429,6 +429,8 @@ def _data_rows(grid: _Grid, table: _Table, headers: list[_Header], used: set) ->
         if not cells:
             row += 1
             continue
+        if is_footnote(cells) and not any(grid.kinds.get((c.row, c.col)) for c in cells):
+            break  # a footnote, wherever it starts
         label_cells = [c for c in cells if c.col < first_col]
         figures = [c for c in cells if c.col in data_cols]
         if not figures:
@@ -481,7 +483,7 @@ def _label(label_cells: list[Cell], kind: str | None) -> tuple[object, list[Cell
     return None
 
 
-def _row_dimension(grid: _Grid, rows, across: set[str], problems: list[Problem]):
+def _row_dimension(grid: _Grid, rows, across: set[str], problems: list[Problem], notes: list[str]):
     """Which dimension the row labels name (by vote), and each row's key."""
     sheet = grid.sheet
     votes = {k: 0 for k in DIMENSIONS}
@@ -504,7 +506,11 @@ def _row_dimension(grid: _Grid, rows, across: set[str], problems: list[Problem])
         ))
         return None, []
 
+    labelled = [_label(ls, None) for _, ls, has in rows if has and ls]
+    if down is None and len(labelled) == 1 and labelled[0] and _TOTAL in _kinds(labelled[0][0]):
+        down = _MEASURE  # a single 'Total' row under the years: the counts themselves
     out = []
+    blank_rows: list[str] = []  # labelled rows with no figures at all
     block: list[object] = []  # the leaf labels since the last total or heading
     for r, label_cells, has in rows:
         if not label_cells:
@@ -514,6 +520,9 @@ def _row_dimension(grid: _Grid, rows, across: set[str], problems: list[Problem])
             continue
         if not has:
             block = []
+            heading = _label(label_cells, down)
+            if heading and down and _as_kind(_kinds(heading[0]), down) and not _kinds(heading[0]) & {_GROUP, _TOTAL}:
+                blank_rows.append(sheet.ref(r, label_cells[-1].col))
             continue
         found = _label(label_cells, down)
         ref = sheet.ref(r, label_cells[-1].col)
@@ -531,7 +540,7 @@ def _row_dimension(grid: _Grid, rows, across: set[str], problems: list[Problem])
             continue
         value, _ = found
         ks = _kinds(value)
-        if _MEASURE in ks:
+        if _MEASURE in ks or down == _MEASURE:
             out.append((r, label_cells, {}))  # 'Number of offences': the counts themselves
             continue
         if _TOTAL in ks or _GROUP in ks:
@@ -557,6 +566,9 @@ def _row_dimension(grid: _Grid, rows, across: set[str], problems: list[Problem])
         v = _value(down, value)
         out.append((r, label_cells, {down: v}))
         block.append(offence_key(v) if down == OFFENCE else v)
+    if blank_rows:
+        notes.append(f"rows with a label and no figures, left out (not read as 0): {', '.join(blank_rows[:5])}"
+                     + (" ..." if len(blank_rows) > 5 else ""))
     return down, out
 
 

@@ -80,6 +80,13 @@ def check_totals(figures: list[Figure]) -> list[Problem]:
     for total in (f for f in figures if f.is_total):
         covered = [p for p in parts if _covers(total, p)]
         if not covered:
+            # e.g. a 'Rape' row in a table that lists no rape offence: its figures would
+            # vanish from the counts if it were taken for a total
+            problems.append(Problem(
+                f"{total.source} ({total.count.raw}) is labelled as a total but covers no figure of its "
+                "table: cannot tell what it counts",
+                source=total.source,
+            ))
             continue
         lo = sum(p.count.lower for p in covered)
         hi = sum(p.count.upper for p in covered)
