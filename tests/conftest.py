@@ -1,11 +1,15 @@
 """Test session set-up: an isolated Prefect home and one Prefect test server per session."""
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 
 # Before anything imports prefect: keep its home, results and cache out of the project.
-os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="foi-prefect-")
+_prefect_home = tempfile.mkdtemp(prefix="foi-prefect-")
+atexit.register(shutil.rmtree, _prefect_home, ignore_errors=True)
+os.environ["PREFECT_HOME"] = _prefect_home
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
