@@ -423,7 +423,6 @@ def _data_rows(grid: _Grid, table: _Table, headers: list[_Header], used: set) ->
     data_cols = set(table.columns) | set().union(*(h.cols for h in headers))
     out = []
     row = headers[-1].row + 1
-    last = headers[-1].row
     while row <= grid.max_row:
         cells = grid.rows.get(row, [])
         if not cells:
@@ -437,7 +436,6 @@ def _data_rows(grid: _Grid, table: _Table, headers: list[_Header], used: set) ->
             if label_cells and all(_row_label_kinds(grid, [c]) - {YEAR, CALYEAR} for c in label_cells) and \
                     not any(c.col >= first_col for c in cells):
                 out.append((row, label_cells, False))  # a group heading inside the table
-                last = row
                 row += 1
                 continue
             break  # a footnote, a title or another table: the table ends here
@@ -448,7 +446,6 @@ def _data_rows(grid: _Grid, table: _Table, headers: list[_Header], used: set) ->
         out.append((row, label_cells, True))
         for c in label_cells:
             used.add((c.row, c.col))
-        last = row
         row += 1
     # trailing group headings without figures belong to no table
     while out and not out[-1][2]:
