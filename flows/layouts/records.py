@@ -6,7 +6,6 @@ dates, Excel serials (this column is known to hold dates) or UK day-first text.
 """
 from __future__ import annotations
 
-
 from flows import labels
 from flows.cells.grid import Sheet
 from flows.labels import Age
