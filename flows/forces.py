@@ -1,0 +1,123 @@
+"""Force names as people type them -> the 43 territorial forces and their ONS codes.
+
+A folder name is matched only when it means exactly one force after normalising case,
+punctuation, '&'/'and' and the generic words ('Police', 'Constabulary', ...). Anything
+else is reported with the candidates: a reply filed under the wrong force would put
+its figures on the wrong line of a press release.
+"""
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from flows import SCHEMAS
+
+GENERIC_WORDS = {"police", "constabulary", "service", "force", "heddlu", "the", "of"}
+NOT_TERRITORIAL = {
+    "british transport": "British Transport Police",
+    "btp": "British Transport Police",
+    "ministry of defence": "Ministry of Defence Police",
+    "mod": "Ministry of Defence Police",
+    "civil nuclear": "Civil Nuclear Constabulary",
+    "police scotland": "Police Scotland",
+    "scotland": "Police Scotland",
+    "psni": "the Police Service of Northern Ireland",
+    "northern ireland": "the Police Service of Northern Ireland",
+}
+
+
+@dataclass(frozen=True)
+class Force:
+    code: str
+    name: str
+    nation: str
+    aliases: tuple[str, ...]
+
+
+class ForceNameError(ValueError):
+    pass
+
+
+class ForceNotFound(ForceNameError):
+    pass
+
+
+class AmbiguousForce(ForceNameError):
+    pass
+
+
+@lru_cache(maxsize=4)
+def load_forces(path: Path = SCHEMAS / "forces.csv") -> tuple[Force, ...]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        return tuple(
+            Force(
+                code=row["force_code"],
+                name=row["force_name"],
+                nation=row["nation"],
+                aliases=tuple(a.strip() for a in (row.get("aliases") or "").split(";") if a.strip()),
+            )
+            for row in csv.DictReader(fh)
+        )
+
+
+def normalise(name: str) -> str:
+    """'Devon_&_Cornwall-Police' -> 'devon and cornwall'."""
+    text = name.lower().replace("&", " and ")
+    text = re.sub(r"[^a-z0-9]+", " ", text)
+    words = [w for w in text.split() if w not in GENERIC_WORDS]
+    return " ".join(words)
+
+
+def _squash(text: str) -> str:
+    return text.replace(" ", "")
+
+
+@lru_cache(maxsize=4)
+def _index(path: Path = SCHEMAS / "forces.csv") -> dict[str, frozenset[str]]:
+    """Normalised name or alias (and its space-free form) -> force codes."""
+    index: dict[str, set[str]] = {}
+    for force in load_forces(path):
+        for name in (force.name, *force.aliases):
+            key = normalise(name)
+            if not key:
+                continue
+            for k in {key, _squash(key)}:
+                index.setdefault(k, set()).add(force.code)
+    return {k: frozenset(v) for k, v in index.items()}
+
+
+def by_code(code: str) -> Force:
+    for force in load_forces():
+        if force.code == code:
+            return force
+    raise KeyError(code)
+
+
+def match_force(name: str) -> Force:
+    """The one force `name` means, or an error saying why it means none or several."""
+    key = normalise(name)
+    if not key:
+        raise ForceNotFound(f"'{name}' does not name a police force")
+    index = _index()
+    codes = index.get(key) or index.get(_squash(key))
+    if codes is None:
+        for words, body in NOT_TERRITORIAL.items():
+            if key == words or key.startswith(words + " "):
+                raise ForceNotFound(
+                    f"'{name}' is {body}, not one of the 43 territorial forces of England and Wales")
+        # Only to explain the failure: forces whose names contain every word typed.
+        wanted = set(key.split())
+        candidates = sorted(
+            f.name for f in load_forces() if wanted <= set(normalise(f.name).split())
+        )
+        if len(candidates) > 1:
+            raise AmbiguousForce(f"'{name}' could be any of: {', '.join(candidates)}")
+        hint = f" (did you mean {candidates[0]}? name the folder exactly)" if candidates else ""
+        raise ForceNotFound(f"'{name}' matches no force name or alias in schemas/forces.csv{hint}")
+    if len(codes) > 1:
+        names = sorted(by_code(c).name for c in codes)
+        raise AmbiguousForce(f"'{name}' could be any of: {', '.join(names)}")
+    return by_code(next(iter(codes)))
