@@ -1,0 +1,341 @@
+"""Readings -> the rows of the warehouse's fact tables.
+
+This is where a reply's words become codes (offence labels -> Home Office codes), where
+several tables describing the same force-year are reconciled so nothing is counted
+twice, and where every file gets its final status and message.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Iterable
+
+import pandas as pd
+
+from flows import reading as st
+from flows.discover import Round
+from flows.forces import load_forces
+from flows.labels import offence_code
+from flows.observations import Observation
+from flows.offences import load_offences
+from flows.reading import ReplyReading
+
+OFFENCES_COLUMNS = [
+    "round", "force_code", "financial_year", "offence_code", "offence_description",
+    "offence_group", "victim_age_min", "victim_age_max", "offences", "suppressed",
+    "offences_lower", "offences_upper", "sha256", "path", "source", "table_ref",
+    "in_totals", "in_age_figures",
+]
+STATED_TOTALS_COLUMNS = [
+    "round", "force_code", "financial_year", "offence_code", "victim_age_min",
+    "victim_age_max", "offences", "suppressed", "offences_upper", "sha256", "path",
+    "source", "table_ref",
+]
+RETURNS_COLUMNS = [
+    "round", "force_code", "force_folder", "path", "sha256", "file_type", "size_bytes",
+    "layout", "status", "message", "rows_loaded",
+]
+FORCE_REPLIES_COLUMNS = ["round", "force_code", "force_name", "reply", "message"]
+
+
+@dataclass
+class Facts:
+    offences: pd.DataFrame
+    stated_totals: pd.DataFrame
+    returns: pd.DataFrame
+    force_replies: pd.DataFrame
+    messages: list[str] = field(default_factory=list)  # round-level problems
+
+
+@dataclass
+class _Table:
+    """The observations of one table of one file for one financial year."""
+
+    reading: ReplyReading
+    table: str
+    rows: list[tuple[Observation, str | None]]  # (observation, offence code)
+
+    @property
+    def known(self) -> int:
+        return sum(o.count.value or 0 for o, _ in self.rows)
+
+    @property
+    def bounds(self) -> tuple[int, int]:
+        return (sum(o.count.lower for o, _ in self.rows), sum(o.count.upper for o, _ in self.rows))
+
+    @property
+    def has_offences(self) -> bool:
+        return any(code is not None for _, code in self.rows)
+
+    @property
+    def has_ages(self) -> bool:
+        return any(o.age_min is not None for o, _ in self.rows)
+
+    @property
+    def where(self) -> str:
+        return f"{self.reading.reply.rel_path} ({self.table})"
+
+
+def build_facts(rounds: list[Round], readings: list[ReplyReading]) -> Facts:
+    readings = _mark_duplicates(readings)
+    codes = _map_offences(readings)
+    tables = _tables_by_force_year(readings, codes)
+    chosen, conflicts = _reconcile(tables)
+
+    offences = _offences_frame(tables, chosen, conflicts)
+    rows_loaded: dict[int, int] = defaultdict(int)
+    for key, year_tables in tables.items():
+        if key in conflicts:
+            continue
+        for t in year_tables:
+            rows_loaded[id(t.reading)] += len(t.rows)
+    for key, message in conflicts.items():
+        for t in tables[key]:
+            t.reading.status = st.CONFLICT if rows_loaded[id(t.reading)] == 0 else t.reading.status
+            t.reading.message = _join(t.reading.message, message)
+
+    return Facts(
+        offences=offences,
+        stated_totals=_stated_totals_frame(readings, conflicts),
+        returns=_returns_frame(readings, rows_loaded),
+        force_replies=_force_replies_frame(rounds, readings, rows_loaded),
+        messages=[p for r in rounds for p in r.problems],
+    )
+
+
+def _join(*parts: str) -> str:
+    return "; ".join(p for p in parts if p)
+
+
+def _mark_duplicates(readings: list[ReplyReading]) -> list[ReplyReading]:
+    """The same bytes filed twice for one force are read once."""
+    seen: dict[tuple[str, str | None, str], ReplyReading] = {}
+    for r in sorted(readings, key=lambda r: r.reply.rel_path):
+        key = (r.reply.round, r.reply.force_code, r.reply.sha256)
+        if r.status == st.LOADED and key in seen:
+            r.status = st.DUPLICATE
+            r.message = f"{r.reply.rel_path}: same bytes as {seen[key].reply.rel_path}; read once"
+            r.observations, r.totals = [], []
+        elif r.status == st.LOADED:
+            seen[key] = r
+    return readings
+
+
+def _map_offences(readings: list[ReplyReading]) -> dict[str, str | None]:
+    """Offence labels -> codes. A file with a label that matches nothing is quarantined:
+    leaving one offence out would make its totals silently wrong."""
+    codes: dict[str, str | None] = {}
+    for r in readings:
+        if r.status != st.LOADED:
+            continue
+        unknown: dict[str, list[str]] = {}
+        for o in r.observations:
+            if o.offence is None:
+                continue
+            if o.offence not in codes:
+                codes[o.offence] = offence_code(o.offence)
+            if codes[o.offence] is None:
+                unknown.setdefault(o.offence, []).append(o.source)
+        if unknown:
+            described = "; ".join(
+                f"'{label}' at {', '.join(sources[:3])}" + (f" and {len(sources) - 3} more" if len(sources) > 3 else "")
+                for label, sources in list(unknown.items())[:5]
+            )
+            r.status = st.QUARANTINED
+            r.message = _join(
+                r.message,
+                f"{r.reply.rel_path}: offence not recognised: {described}; "
+                "add it to schemas/offences.csv (aliases) or map the file in schemas/layouts/",
+            )
+            r.observations, r.totals = [], []
+    return codes
+
+
+ForceYear = tuple[str, str, str]  # round, force_code, financial_year
+
+
+def _tables_by_force_year(
+    readings: list[ReplyReading], codes: dict[str, str | None]
+) -> dict[ForceYear, list[_Table]]:
+    grouped: dict[ForceYear, dict[tuple[int, str], _Table]] = defaultdict(dict)
+    for r in readings:
+        if r.status != st.LOADED:
+            continue
+        for o in r.observations:
+            key = (r.reply.round, r.reply.force_code, o.financial_year)
+            tkey = (id(r), o.table)
+            table = grouped[key].get(tkey)
+            if table is None:
+                table = grouped[key][tkey] = _Table(r, o.table, [])
+            table.rows.append((o, None if o.offence is None else codes[o.offence]))
+    return {k: list(v.values()) for k, v in grouped.items()}
+
+
+def _rank(t: _Table) -> tuple:
+    """Most detailed first: offence and age > offence > age > neither; then most rows."""
+    return (not (t.has_offences and t.has_ages), not t.has_offences, not t.has_ages,
+            -len(t.rows), t.reading.reply.rel_path, t.table)
+
+
+def _reconcile(
+    tables: dict[ForceYear, list[_Table]],
+) -> tuple[dict[ForceYear, tuple[_Table, _Table | None]], dict[ForceYear, str]]:
+    """One table per force-year feeds the totals and one the ages. Others must agree
+    with it (allowing for suppression) or the force-year is a conflict and left out."""
+    chosen: dict[ForceYear, tuple[_Table, _Table | None]] = {}
+    conflicts: dict[ForceYear, str] = {}
+    for key, year_tables in tables.items():
+        ranked = sorted(year_tables, key=_rank)
+        primary = ranked[0]
+        lo, hi = primary.bounds
+        disagreeing = []
+        for other in ranked[1:]:
+            olo, ohi = other.bounds
+            if ohi < lo or olo > hi:
+                disagreeing.append(other)
+        if disagreeing:
+            parts = ", ".join(
+                f"{_describe_total(t)} in {t.where}" for t in [primary, *disagreeing]
+            )
+            conflicts[key] = (
+                f"conflict: {key[2]} totals disagree ({parts}); "
+                f"{key[2]} left out for this force"
+            )
+            continue
+        ages = next((t for t in ranked if t.has_ages), None)
+        chosen[key] = (primary, ages)
+    return chosen, conflicts
+
+
+def _describe_total(t: _Table) -> str:
+    lo, hi = t.bounds
+    return str(t.known) if lo == hi else f"{t.known} known (between {lo} and {hi})"
+
+
+def _offences_frame(
+    tables: dict[ForceYear, list[_Table]],
+    chosen: dict[ForceYear, tuple[_Table, _Table | None]],
+    conflicts: dict[ForceYear, str],
+) -> pd.DataFrame:
+    ref = load_offences()
+    cols: dict[str, list] = {c: [] for c in OFFENCES_COLUMNS}
+    for key in sorted(tables):
+        if key in conflicts:
+            continue
+        primary, ages = chosen[key]
+        for t in tables[key]:
+            reply = t.reading.reply
+            for o, code in t.rows:
+                offence = ref.get(code) if code else None
+                cols["round"].append(reply.round)
+                cols["force_code"].append(reply.force_code)
+                cols["financial_year"].append(o.financial_year)
+                cols["offence_code"].append(code)
+                cols["offence_description"].append(offence.description if offence else None)
+                cols["offence_group"].append(offence.group if offence else None)
+                cols["victim_age_min"].append(o.age_min)
+                cols["victim_age_max"].append(o.age_max)
+                cols["offences"].append(o.count.value)
+                cols["suppressed"].append(o.count.suppressed)
+                cols["offences_lower"].append(o.count.lower)
+                cols["offences_upper"].append(o.count.upper)
+                cols["sha256"].append(reply.sha256)
+                cols["path"].append(reply.rel_path)
+                cols["source"].append(o.source)
+                cols["table_ref"].append(t.table)
+                cols["in_totals"].append(t is primary)
+                cols["in_age_figures"].append(t is ages)
+    return _frame(cols, OFFENCES_COLUMNS, ints=("victim_age_min", "victim_age_max", "offences",
+                                               "offences_lower", "offences_upper"))
+
+
+def _frame(cols: dict[str, list], columns: list[str], ints: Iterable[str] = ()) -> pd.DataFrame:
+    frame = pd.DataFrame({c: cols[c] for c in columns}, columns=columns)
+    for c in ints:
+        frame[c] = frame[c].astype("Int64")
+    return frame
+
+
+def _stated_totals_frame(readings: list[ReplyReading], conflicts: dict[ForceYear, str]) -> pd.DataFrame:
+    cols: dict[str, list] = {c: [] for c in STATED_TOTALS_COLUMNS}
+    for r in readings:
+        if r.status != st.LOADED:
+            continue
+        reply = r.reply
+        for o in r.totals:
+            if (reply.round, reply.force_code, o.financial_year) in conflicts:
+                continue
+            code = offence_code(o.offence) if o.offence else None
+            cols["round"].append(reply.round)
+            cols["force_code"].append(reply.force_code)
+            cols["financial_year"].append(o.financial_year)
+            cols["offence_code"].append(code)
+            cols["victim_age_min"].append(o.age_min)
+            cols["victim_age_max"].append(o.age_max)
+            cols["offences"].append(o.count.value)
+            cols["suppressed"].append(o.count.suppressed)
+            cols["offences_upper"].append(o.count.upper)
+            cols["sha256"].append(reply.sha256)
+            cols["path"].append(reply.rel_path)
+            cols["source"].append(o.source)
+            cols["table_ref"].append(o.table)
+    return _frame(cols, STATED_TOTALS_COLUMNS,
+                  ints=("victim_age_min", "victim_age_max", "offences", "offences_upper"))
+
+
+def _returns_frame(readings: list[ReplyReading], rows_loaded: dict[int, int]) -> pd.DataFrame:
+    cols: dict[str, list] = {c: [] for c in RETURNS_COLUMNS}
+    for r in sorted(readings, key=lambda r: (r.reply.round, r.reply.rel_path)):
+        reply = r.reply
+        message = r.message
+        if r.status == st.LOADED and r.notes:
+            message = _join(message, *r.notes)
+        cols["round"].append(reply.round)
+        cols["force_code"].append(reply.force_code)
+        cols["force_folder"].append(reply.force_folder)
+        cols["path"].append(reply.rel_path)
+        cols["sha256"].append(reply.sha256)
+        cols["file_type"].append(reply.file_type)
+        cols["size_bytes"].append(reply.size_bytes)
+        cols["layout"].append(r.layout)
+        cols["status"].append(r.status)
+        cols["message"].append(message or None)
+        cols["rows_loaded"].append(rows_loaded.get(id(r), 0))
+    return _frame(cols, RETURNS_COLUMNS, ints=("size_bytes", "rows_loaded"))
+
+
+def _force_replies_frame(
+    rounds: list[Round], readings: list[ReplyReading], rows_loaded: dict[int, int]
+) -> pd.DataFrame:
+    """A row per force and round, so forces without data are listed with the reason."""
+    by_force: dict[tuple[str, str], list[ReplyReading]] = defaultdict(list)
+    for r in readings:
+        if r.reply.force_code:
+            by_force[(r.reply.round, r.reply.force_code)].append(r)
+    cols: dict[str, list] = {c: [] for c in FORCE_REPLIES_COLUMNS}
+    for rnd in sorted(rounds, key=lambda r: r.name):
+        for force in load_forces():
+            files = by_force.get((rnd.name, force.code), [])
+            reply, message = _force_reply(files, rows_loaded)
+            cols["round"].append(rnd.name)
+            cols["force_code"].append(force.code)
+            cols["force_name"].append(force.name)
+            cols["reply"].append(reply)
+            cols["message"].append(message or None)
+    return _frame(cols, FORCE_REPLIES_COLUMNS)
+
+
+def _force_reply(files: list[ReplyReading], rows_loaded: dict[int, int]) -> tuple[str, str]:
+    if not files:
+        return "no_reply", "no folder for this force in the round"
+    if any(rows_loaded.get(id(r), 0) for r in files):
+        troubled = [r.message for r in files if r.status not in (st.LOADED, st.NOT_MACHINE_READABLE, st.DUPLICATE)]
+        return "data", "; ".join(troubled)
+    refusals = sorted({r.refusal for r in files if r.refusal})
+    if any(r.status in (st.QUARANTINED, st.CONFLICT) for r in files):
+        return "quarantined", "; ".join(r.message for r in files if r.status in (st.QUARANTINED, st.CONFLICT))
+    if refusals:
+        return "refused", "refused under " + " and ".join(refusals)
+    if all(r.status == st.NOT_MACHINE_READABLE for r in files):
+        return "no_machine_readable_data", "; ".join(r.reply.rel_path for r in files)
+    return "no_data", "; ".join(r.message for r in files if r.message)

@@ -1,0 +1,149 @@
+"""One reply file -> what it says, or why it cannot be trusted.
+
+The stage between discovery and facts: opens the file (flows.cells), finds its tables
+(flows.layouts), and turns every failure into a status and a message that name the
+file, so one bad reply never stops the others.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flows.discover import ReplyFile
+from flows.observations import Observation
+
+
+# Statuses a reply file can end with (returns.status).
+LOADED = "loaded"
+NOT_MACHINE_READABLE = "not_machine_readable"
+QUARANTINED = "quarantined"
+UNMATCHED_FORCE = "unmatched_force"
+DUPLICATE = "duplicate"
+CONFLICT = "conflict"
+NO_DATA = "no_data"
+
+
+@dataclass
+class ReplyReading:
+    reply: ReplyFile
+    status: str
+    layout: str | None = None
+    message: str = ""
+    observations: list[Observation] = field(default_factory=list)
+    totals: list[Observation] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    refusal: str | None = None  # 'section 12', 'section 40' when a letter says so
+
+
+def read_reply(reply: ReplyFile) -> ReplyReading:
+    """Read one file; never raises for bad input."""
+    if reply.force_code is None:
+        return ReplyReading(reply, UNMATCHED_FORCE, message=reply.problem or "folder matches no force")
+    if not reply.is_data:
+        refusal = refusal_in(reply.path)
+        message = f"{reply.rel_path}: no machine-readable data ({reply.file_type})"
+        if refusal:
+            message += f"; the letter cites {refusal}"
+        return ReplyReading(reply, NOT_MACHINE_READABLE, message=message, refusal=refusal)
+
+    from flows.cells import UnreadableFile, read_workbook
+    from flows.layouts import read_file
+
+    try:
+        workbook = read_workbook(reply.path)
+    except UnreadableFile as exc:
+        return ReplyReading(reply, QUARANTINED, message=f"{reply.rel_path}: {exc}")
+    except Exception as exc:  # a reader bug must not stop the round; say which file
+        return ReplyReading(
+            reply, QUARANTINED,
+            message=f"{reply.rel_path}: could not be opened ({type(exc).__name__}: {exc})",
+        )
+    try:
+        found = read_file(workbook, file_name=reply.path.name)
+    except Exception as exc:
+        return ReplyReading(
+            reply, QUARANTINED,
+            message=f"{reply.rel_path}: the reader failed ({type(exc).__name__}: {exc})",
+        )
+    if found.problems:
+        detail = "; ".join(p.message for p in found.problems[:5])
+        more = len(found.problems) - 5
+        if more > 0:
+            detail += f"; and {more} more"
+        return ReplyReading(
+            reply, QUARANTINED, layout=found.layout, notes=list(found.notes),
+            message=f"{reply.rel_path}: {detail}",
+        )
+    if not found.observations:
+        return ReplyReading(
+            reply, NO_DATA, layout=found.layout, notes=list(found.notes),
+            message=f"{reply.rel_path}: no figures found"
+            + (f" ({'; '.join(found.notes[:3])})" if found.notes else ""),
+        )
+    return ReplyReading(
+        reply, LOADED, layout=found.layout,
+        observations=list(found.observations), totals=list(found.totals),
+        notes=list(found.notes),
+    )
+
+
+_SECTION = re.compile(r"\b(?:section|s\.?)\s*(12|14|21|30|31|38|40)\b", re.IGNORECASE)
+
+
+def refusal_in(path: Path) -> str | None:
+    """The FOI Act section a letter cites, when its text can be read cheaply."""
+    text = letter_text(path)
+    found = _SECTION.findall(text)
+    if not found:
+        return None
+    # Section 12 (cost) and 40 (personal data) are the refusals this request meets.
+    for wanted in ("12", "40"):
+        if wanted in found:
+            return f"section {wanted}"
+    return f"section {found[0]}"
+
+
+def letter_text(path: Path, limit: int = 2_000_000) -> str:
+    """Plain text of a letter: txt/eml/html as is, docx from its XML, pdf text runs."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".docx":
+            from defusedxml import ElementTree
+
+            with zipfile.ZipFile(path) as zf:
+                root = ElementTree.fromstring(zf.read("word/document.xml"))
+            return " ".join(t.text or "" for t in root.iter() if t.tag.endswith("}t"))
+        raw = path.read_bytes()[:limit]
+        if suffix == ".pdf":
+            # Uncompressed text operators: (....) Tj. Good enough to spot a section number.
+            return " ".join(m.decode("latin-1") for m in re.findall(rb"\(((?:\\.|[^\\()])*)\)\s*T[jJ]", raw))
+        return raw.decode("utf-8", errors="replace")
+    except Exception:
+        return ""
+
+
+def reader_fingerprint() -> str:
+    """A hash of everything that decides how a file is read: the reader's code and the
+    analysts' layout mappings. A change to either invalidates cached readings."""
+    from flows import PROJECT_ROOT, SCHEMAS
+
+    package = PROJECT_ROOT / "flows"
+    paths = sorted(
+        [*package.glob("cells/*.py"), *package.glob("layouts/*.py"),
+         package / "labels.py", package / "reading.py", *SCHEMAS.glob("layouts/*.y*ml")]
+    )
+    digest = hashlib.sha256()
+    for path in paths:
+        if path.is_file():
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def reading_cache_key(reply: ReplyFile, fingerprint: str) -> str:
+    """Cache readings on the file's bytes and the reader, never on the file's path."""
+    key = f"{reply.sha256}:{reply.force_code}:{reply.file_type}:{fingerprint}"
+    return hashlib.sha256(key.encode()).hexdigest()

@@ -1,0 +1,34 @@
+"""Letters: the refusal section is picked out of txt, docx and pdf text."""
+from __future__ import annotations
+
+import zipfile
+
+from flows.reading import refusal_in
+
+
+def test_refusal_in_plain_text(tmp_path):
+    p = tmp_path / "letter.txt"
+    p.write_text("We estimate the cost would exceed the limit; Section 12 of the Act applies.")
+    assert refusal_in(p) == "section 12"
+
+
+def test_refusal_in_docx(tmp_path):
+    p = tmp_path / "letter.docx"
+    xml = ('<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+           "<w:body><w:p><w:r><w:t>exempt under section 40(2) personal information</w:t></w:r></w:p>"
+           "</w:body></w:document>")
+    with zipfile.ZipFile(p, "w") as zf:
+        zf.writestr("word/document.xml", xml)
+    assert refusal_in(p) == "section 40"
+
+
+def test_refusal_in_pdf_text_operators(tmp_path):
+    p = tmp_path / "letter.pdf"
+    p.write_bytes(b"%PDF-1.4\nBT /F1 12 Tf 72 720 Td (Refused under Section 12 \\(cost\\)) Tj ET\n%%EOF")
+    assert refusal_in(p) == "section 12"
+
+
+def test_no_section_no_refusal(tmp_path):
+    p = tmp_path / "cover.txt"
+    p.write_text("Please find attached our response.")
+    assert refusal_in(p) is None
