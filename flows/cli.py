@@ -1,0 +1,152 @@
+"""`foi`: a thin command line over the library. The only module that prints.
+
+Imports are made inside each command so that `foi headline` never pays for Prefect,
+pandas or Great Expectations.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from flows import DEFAULT_RAW, DEFAULT_WAREHOUSE, SAMPLE_ROUND
+
+HEADLINE_COLUMNS = [
+    ("financial_year", "year"),
+    ("forces_with_data", "forces"),
+    ("offences", "offences"),
+    ("offences_upper", "upper bound"),
+    ("previous_year_offences", "previous year"),
+    ("pct_change", "change %"),
+    ("matched_forces", "matched forces"),
+    ("like_for_like_pct_change", "like-for-like %"),
+    ("per_day", "per day"),
+    ("modal_age", "modal age"),
+    ("modal_age_offences", "at modal age"),
+    ("aged_10_and_under", "aged 10 and under"),
+    ("youngest_age", "youngest"),
+]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="foi", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("refresh", help="read every reply under --raw, validate, publish the warehouse")
+    p.add_argument("--raw", type=Path, default=DEFAULT_RAW, help="folder of rounds (default: raw/)")
+    p.add_argument("--warehouse", type=Path, default=DEFAULT_WAREHOUSE, help="DuckDB file to publish")
+    p.set_defaults(func=cmd_refresh)
+
+    p = sub.add_parser("headline", help="print the headline figures from the warehouse")
+    p.add_argument("--warehouse", type=Path, default=DEFAULT_WAREHOUSE)
+    p.set_defaults(func=cmd_headline)
+
+    p = sub.add_parser("simulate", help="write a synthetic FOI round into a raw folder")
+    p.add_argument("--out", type=Path, default=DEFAULT_RAW, help="raw folder to write into")
+    p.add_argument("--seed", type=int, default=2017)
+    p.add_argument("--round", dest="round_name", default=SAMPLE_ROUND)
+    p.add_argument("--scale", type=float, default=1.0, help="multiply volumes (benchmarks)")
+    p.set_defaults(func=cmd_simulate)
+
+    p = sub.add_parser("serve", help="run the yearly refresh on its schedule (Prefect deployment)")
+    p.add_argument("--raw", type=Path, default=DEFAULT_RAW)
+    p.add_argument("--warehouse", type=Path, default=DEFAULT_WAREHOUSE)
+    p.set_defaults(func=cmd_serve)
+
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+def cmd_refresh(args) -> int:
+    if not args.raw.is_dir():
+        print(f"foi refresh: no such folder: {args.raw}", file=sys.stderr)
+        return 2
+    from flows.refresh import run_refresh
+
+    result = run_refresh(args.raw, args.warehouse)
+    print_refresh(result)
+    return 0 if result.published else 1
+
+
+def print_refresh(result) -> None:
+    s = result.summary
+    print(f"Run {result.run_id} over {result.raw_dir}")
+    print(f"Files: {s['files']} received; {s['loaded_files']} loaded, "
+          f"{s['files'] - s['loaded_files']} not loaded.")
+    print(f"Forces with data: {len(s['forces_with_data'])} of 43; "
+          + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(s['replies'].items()) if k != 'data'))
+    for problem in result.round_problems:
+        print(f"  ! {problem}")
+    if s["not_loaded"]:
+        print("\nFiles not loaded:")
+        for row in s["not_loaded"]:
+            print(f"  [{row['status']}] {row['message'] or row['path']}")
+    if s["not_replied"]:
+        print("\nNo reply: " + ", ".join(s["not_replied"]))
+    if result.warnings:
+        print("\nWarnings (published anyway):")
+        for w in result.warnings:
+            print(f"  - {w}")
+    if not result.published:
+        print("\nPUBLICATION BLOCKED: the previous warehouse is unchanged. Reasons:")
+        for reason in result.blocked_reasons:
+            print(f"  - {reason}")
+        return
+    print(f"\nPublished {result.warehouse}\n")
+    print_headline(result.warehouse)
+
+
+def cmd_headline(args) -> int:
+    if not args.warehouse.exists():
+        print(f"foi headline: no warehouse at {args.warehouse}; run `foi refresh` first", file=sys.stderr)
+        return 2
+    print_headline(args.warehouse)
+    return 0
+
+
+def print_headline(path: Path) -> None:
+    from flows.warehouse import headline
+
+    rows = headline(path)
+    if not rows:
+        print("No financial year has data.")
+        return
+    print("Headline figures")
+    width = max(len(label) for _, label in HEADLINE_COLUMNS)
+    for key, label in HEADLINE_COLUMNS:
+        cells = [fmt(row.get(key), key) for row in rows]
+        print(f"  {label:<{width}}  " + "  ".join(f"{c:>10}" for c in cells))
+
+
+def fmt(value, key: str) -> str:
+    if value is None:
+        return "-"
+    if key in ("pct_change", "like_for_like_pct_change"):
+        return f"{value:+.1f}%"
+    if key == "per_day":
+        return f"{value:.1f}"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{value:,.0f}"
+    return str(value)
+
+
+def cmd_simulate(args) -> int:
+    from flows.simulate import simulate_round
+
+    truth = simulate_round(args.out, seed=args.seed, round_name=args.round_name, scale=args.scale)
+    print(f"Wrote round {args.round_name} under {args.out} (seed {args.seed}).")
+    summary = getattr(truth, "summary", None)
+    if callable(summary):
+        print(summary())
+    return 0
+
+
+def cmd_serve(args) -> int:
+    from flows.deployment import serve
+
+    serve(args.raw.resolve(), args.warehouse.resolve())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,212 @@
+"""The Prefect flow `refresh`: one task per stage, reading top to bottom.
+
+raw files -> discover -> read (cached on file hash) -> normalise -> load (a staged
+DuckDB file) -> validate (Great Expectations) -> publish (atomic) or block.
+The stages are plain functions elsewhere; Prefect adds retries, caching, logging and
+scheduling around them. Nothing else in the package imports Prefect.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+from flows import DEFAULT_RAW, DEFAULT_WAREHOUSE, PROJECT_ROOT
+
+# Quiet, local, offline Prefect (see docs/operations.md): set before prefect is imported.
+os.environ.setdefault("PREFECT_HOME", str(PROJECT_ROOT / ".prefect"))
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
+
+from prefect import flow, get_run_logger, task  # noqa: E402
+from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings  # noqa: E402
+
+from flows import discover as discovery  # noqa: E402
+from flows import facts as fact_stage  # noqa: E402
+from flows import quality, warehouse  # noqa: E402
+from flows.reading import ReplyReading, read_reply, reader_fingerprint, reading_cache_key  # noqa: E402
+
+
+@dataclass
+class RefreshResult:
+    run_id: str
+    published: bool
+    warehouse: Path
+    raw_dir: Path
+    blocked_reasons: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    round_problems: list[str] = field(default_factory=list)
+    summary: dict = field(default_factory=dict)
+
+
+def _read_key(context, parameters) -> str:
+    return reading_cache_key(parameters["reply"], parameters["fingerprint"])
+
+
+@task(name="discover")
+def discover_task(raw_dir: Path) -> list[discovery.Round]:
+    rounds, problems = discovery.discover_raw(raw_dir)
+    for problem in problems:
+        get_run_logger().warning(problem)
+    return rounds
+
+
+@task(
+    name="read-reply",
+    task_run_name="read {reply.rel_path}",
+    cache_key_fn=_read_key,
+    persist_result=True,
+    retries=1,
+    retry_delay_seconds=1,
+)
+def read_task(reply: discovery.ReplyFile, fingerprint: str) -> ReplyReading:
+    return read_reply(reply)
+
+
+@task(name="normalise")
+def normalise_task(rounds, readings) -> fact_stage.Facts:
+    return fact_stage.build_facts(rounds, readings)
+
+
+@task(name="load")
+def load_task(facts: fact_stage.Facts, staged: Path, run: dict) -> Path:
+    warehouse.build(
+        staged,
+        offences=facts.offences,
+        returns=facts.returns,
+        stated_totals=facts.stated_totals,
+        force_replies=facts.force_replies,
+        run=run,
+    )
+    return staged
+
+
+@task(name="validate")
+def validate_task(staged: Path, run_id: str) -> list[quality.CheckResult]:
+    results = quality.validate_warehouse(staged)
+    warehouse.append(staged, "validation_results", quality.results_frame(results, run_id))
+    return results
+
+
+@task(name="publish")
+def publish_task(staged: Path, target: Path, blocked: list[str]) -> bool:
+    if blocked:
+        warehouse.discard(staged)
+        return False
+    warehouse.publish(staged, target)
+    return True
+
+
+@flow(name="refresh", log_prints=False)
+def refresh(raw_dir: Path = DEFAULT_RAW, warehouse_path: Path = DEFAULT_WAREHOUSE) -> RefreshResult:
+    raw_dir, target = Path(raw_dir).resolve(), Path(warehouse_path).resolve()
+    run = new_run(raw_dir)
+    rounds = discover_task(raw_dir)
+    replies = [reply for rnd in rounds for reply in rnd.files]
+    fingerprint = reader_fingerprint()
+    futures = [read_task.submit(reply, fingerprint) for reply in replies]
+    # A cached reading is keyed on bytes, not paths: give it back its current file.
+    readings = [replace(f.result(), reply=reply) for f, reply in zip(futures, replies)]
+    facts = normalise_task(rounds, readings)
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staged = warehouse.staging_path(target)
+    run["files"] = [
+        {"path": r.rel_path, "sha256": r.sha256, "force_code": r.force_code} for r in replies
+    ]
+    load_task(facts, staged, run)
+    checks = validate_task(staged, run["run_id"])
+    blocked = [describe(c) for c in quality.blocking(checks)]
+    warnings = [describe(c) for c in checks if not c.success and c.severity != "critical"]
+    published = publish_task(staged, target, blocked)
+    write_run_log(target, run, published, blocked, warnings)
+    return RefreshResult(
+        run_id=run["run_id"], published=published, warehouse=target, raw_dir=raw_dir,
+        blocked_reasons=blocked, warnings=warnings,
+        round_problems=[p for rnd in rounds for p in rnd.problems],
+        summary=summarise(facts),
+    )
+
+
+def summarise(facts: fact_stage.Facts) -> dict:
+    """What a person needs to see after a run, from the facts (so a blocked run has it too)."""
+    returns, replies = facts.returns, facts.force_replies
+    latest = replies[replies["round"] == replies["round"].max()] if len(replies) else replies
+    not_loaded = returns[returns["status"] != "loaded"]
+    return {
+        "files": len(returns),
+        "loaded_files": int((returns["status"] == "loaded").sum()),
+        "not_loaded": not_loaded[["path", "status", "message"]].to_dict("records"),
+        "forces_with_data": sorted(latest.loc[latest["reply"] == "data", "force_code"]),
+        "replies": latest["reply"].value_counts().to_dict(),
+        "not_replied": sorted(latest.loc[latest["reply"] == "no_reply", "force_name"]),
+    }
+
+
+def run_refresh(raw_dir: Path = DEFAULT_RAW, warehouse_path: Path = DEFAULT_WAREHOUSE) -> RefreshResult:
+    """Run the flow in-process, without the one-second heartbeat join at the end."""
+    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        return refresh(raw_dir, warehouse_path)
+
+
+def new_run(raw_dir: Path) -> dict:
+    return {
+        "run_id": datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8],
+        "started_at": datetime.now(timezone.utc),
+        "code_version": code_version(),
+        "raw_dir": str(raw_dir),
+    }
+
+
+def code_version() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "describe", "--always", "--dirty"], cwd=PROJECT_ROOT,
+            capture_output=True, text=True, timeout=5,
+        )
+        if out.returncode == 0 and out.stdout.strip():
+            return out.stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        pass
+    from importlib.metadata import version
+
+    return version("foi-warehouse")
+
+
+def describe(check: quality.CheckResult) -> str:
+    where = f"{check.suite}: {check.expectation}" + (f" on {check.column}" if check.column else "")
+    if check.unexpected_count is None:
+        text = f"{where} failed"
+    else:
+        text = f"{where} failed for {check.unexpected_count} row(s)"
+    sources = [
+        e.get("source") or e.get("path") or e.get("error")
+        for e in check.unexpected_examples if isinstance(e, dict)
+    ]
+    sources = [s for s in sources if s]
+    if sources:
+        text += " (e.g. " + ", ".join(str(s) for s in sources[:3]) + ")"
+    return text
+
+
+def write_run_log(target: Path, run: dict, published: bool, blocked: list[str], warnings: list[str]) -> Path:
+    """Every run leaves a record beside the warehouse, blocked ones too: a blocked run
+    must not touch the published warehouse, so its record cannot live inside it."""
+    log_dir = target.parent / "runs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    record = {
+        **{k: v for k, v in run.items() if k != "started_at"},
+        "started_at": run["started_at"].isoformat(),
+        "finished_at": datetime.now(timezone.utc).isoformat(),
+        "status": "published" if published else "blocked",
+        "blocked_reasons": blocked,
+        "warnings": warnings,
+    }
+    path = log_dir / f"{run['run_id']}.json"
+    path.write_text(json.dumps(record, indent=2, default=str))
+    return path
