@@ -645,3 +645,45 @@ def test_real_xlsx_one_sheet_per_year(tmp_path):
     f = figures(result)
     assert f[("2016/17", "88A", 0, 12)] == 1 and f[("2017/18", "88A", 0, 12)] == 2
     assert f[("2017/18", "19D", 0, 12)] == 0
+
+
+def test_real_csv_age_by_year_with_stars_and_a_preamble(tmp_path):
+    read_workbook = _read_workbook()
+    path = tmp_path / "ages.csv"
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["Online child sexual offences by age of victim"])
+        w.writerow([])
+        w.writerow(["Age", "2016/17", "2017/18", "Total"])
+        w.writerow(["Under 13", "12", "*", ""])
+        w.writerow(["13-15", "1,001", "7", "1,008"])
+        w.writerow(["Total", "1,013", "10", ""])
+        w.writerow(["* denotes a figure between 1 and 4"])
+    result = read_file(read_workbook(path), file_name=path.name, mappings=[])
+    assert result.problems == []
+    f = figures(result)
+    assert f == {("2016/17", None, 0, 12): 12, ("2017/18", None, 0, 12): (1, 4),
+                 ("2016/17", None, 13, 15): 1001, ("2017/18", None, 13, 15): 7}
+    assert {o.source for o in result.observations} == {"line 4, column B", "line 4, column C",
+                                                       "line 5, column B", "line 5, column C"}
+
+
+def test_real_xlsx_records_with_serial_dates_and_a_total_line(tmp_path):
+    read_workbook = _read_workbook()
+    from openpyxl import Workbook as XL
+
+    wb = XL()
+    ws = wb.active
+    ws.title = "Sheet1"
+    ws.append(["Crime No", "Recorded Date", "HO Code", "Offence Description", "Age of Victim"])
+    ws.append([101, 42825, "88A", "Sexual grooming", "14"])  # a serial in General format: 31/03/2017
+    ws.append([102, 42826, "19D", "Rape of a female aged under 16", None])  # 01/04/2017
+    ws.append([])
+    ws.append(["Total", 2])
+    path = tmp_path / "list.xlsx"
+    wb.save(path)
+    result = read_file(read_workbook(path), file_name=path.name, mappings=[])
+    assert result.problems == []
+    got = sorted((o.financial_year, o.offence, o.age_min, o.source) for o in result.observations)
+    assert got == [("2016/17", "88A - Sexual grooming", 14, "Sheet1!A2:E2"),
+                   ("2017/18", "19D - Rape of a female aged under 16", None, "Sheet1!A3:E3")]
