@@ -1,0 +1,122 @@
+"""OpenDocument spreadsheets: values through calamine, formatting from content.xml.
+
+calamine reads ODS values and sheet visibility but no merged ranges and no hidden
+rows or columns; those are attributes in content.xml (number-columns-spanned,
+number-rows-spanned, table:visibility="collapse"/"filter"), read here in one
+streaming pass. LibreOffice marks a formula error (calcext:value-type="error",
+showing '#DIV/0!'), which calamine reads as empty; it is kept as its text so that a
+count which failed is seen.
+"""
+from __future__ import annotations
+
+import zipfile
+import zlib
+from pathlib import Path
+
+from defusedxml.ElementTree import iterparse
+
+from flows.cells.errors import UnreadableFile
+from flows.cells.grid import MergedRange, Workbook
+from flows.cells.values import SheetFormat, Spans, open_book, read_sheet, worksheets
+
+TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+STYLE = "{urn:oasis:names:tc:opendocument:xmlns:style:1.0}"
+CALCEXT = "{urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0}"
+_HIDDEN_VISIBILITY = ("collapse", "filter")
+
+
+def read_ods(path: str | Path) -> Workbook:
+    path = Path(path)
+    book = open_book(path, "ods")
+    formats = _formatting(path)
+    sheets = []
+    for name, hidden in worksheets(path, book):
+        fmt = formats.get(name, SheetFormat(merged=[]))
+        fmt.hidden = fmt.hidden or hidden
+        sheets.append(read_sheet(path, book, name, fmt))
+    return Workbook(path=str(path), file_type="ods", sheets=sheets)
+
+
+def _formatting(path: Path) -> dict[str, SheetFormat]:
+    try:
+        with zipfile.ZipFile(path) as z, z.open("content.xml") as f:
+            return _parse_content(f)
+    except (zipfile.BadZipFile, zlib.error, KeyError, EOFError, OSError, ValueError) as exc:
+        raise UnreadableFile(path, f"has a damaged content.xml ({exc})") from exc
+    except SyntaxError as exc:  # ElementTree.ParseError
+        raise UnreadableFile(path, f"has malformed XML in content.xml ({exc})") from exc
+
+
+def _count(el, attr: str) -> int:
+    value = el.get(TABLE + attr, "1")
+    return int(value) if value.isdigit() and int(value) > 0 else 1
+
+
+def _parse_content(f) -> dict[str, SheetFormat]:
+    hidden_styles: set[str] = set()
+    out: dict[str, SheetFormat] = {}
+    depth = 0  # tables nest inside cells (sub-tables); only the outer grid counts
+    fmt: SheetFormat | None = None
+    hidden_rows: list[tuple[int, int]] = []
+    hidden_cols: list[tuple[int, int]] = []
+    parent_style: str | None = None
+    row = col = next_col = 1
+    current_row, current_reps = 1, 1
+    pending_error: tuple[int, int, int] | None = None  # row, col, repeats of an error cell
+    for event, el in iterparse(f, events=("start", "end")):
+        tag = el.tag
+        if event == "end":
+            if tag == STYLE + "table-properties" and el.get(TABLE + "display") == "false":
+                if parent_style:
+                    hidden_styles.add(parent_style)
+            elif tag == TABLE + "table":
+                depth -= 1
+                if depth == 0 and fmt is not None:
+                    fmt.hidden_rows = Spans(hidden_rows)
+                    fmt.hidden_cols = Spans(hidden_cols)
+                el.clear()
+            elif tag == TABLE + "table-row" and depth == 1:
+                el.clear()
+            elif pending_error is not None and tag == TABLE + "table-cell" and depth == 1:
+                text = "".join(el.itertext()).strip() or "#ERROR"
+                for r in range(pending_error[0], pending_error[0] + current_reps):
+                    for c in range(pending_error[1], pending_error[1] + pending_error[2]):
+                        fmt.errors[(r, c)] = text
+                pending_error = None
+            continue
+        if tag == STYLE + "style":
+            parent_style = el.get(STYLE + "name")
+        elif tag == TABLE + "table":
+            depth += 1
+            if depth == 1:
+                fmt = SheetFormat(hidden=el.get(TABLE + "style-name") in hidden_styles, merged=[])
+                out[el.get(TABLE + "name", "")] = fmt
+                hidden_rows, hidden_cols = [], []
+                row, next_col = 1, 1
+        elif depth != 1 or fmt is None:
+            continue
+        elif tag == TABLE + "table-column":
+            n = _count(el, "number-columns-repeated")
+            if el.get(TABLE + "visibility") in _HIDDEN_VISIBILITY:
+                hidden_cols.append((next_col, next_col + n - 1))
+            next_col += n
+        elif tag == TABLE + "table-row":
+            n = _count(el, "number-rows-repeated")
+            current_row, current_reps = row, n
+            if el.get(TABLE + "visibility") in _HIDDEN_VISIBILITY:
+                hidden_rows.append((row, row + n - 1))
+            row += n
+            col = 1
+        elif tag in (TABLE + "table-cell", TABLE + "covered-table-cell"):
+            n = _count(el, "number-columns-repeated")
+            spans_cols = _count(el, "number-columns-spanned")
+            spans_rows = _count(el, "number-rows-spanned")
+            if spans_cols > 1 or spans_rows > 1:
+                for r in range(current_row, current_row + current_reps):
+                    for c in range(col, col + n):
+                        fmt.merged.append(MergedRange(r, c, r + spans_rows - 1, c + spans_cols - 1))
+            if el.get(CALCEXT + "value-type") == "error":
+                pending_error = (current_row, col, n)
+            col += n
+    return out
+
