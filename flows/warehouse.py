@@ -1,0 +1,152 @@
+"""The DuckDB warehouse: build a staged file, build the marts, publish atomically.
+
+A run never writes into the published file. It builds a new file beside it, validates
+it, and only then swaps it in with one rename, so a crash leaves either the old or the
+new warehouse, never half of one, and a blocked run leaves the old one byte for byte.
+Imports stay light (duckdb only) so `foi headline` answers at once.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import uuid
+from pathlib import Path
+
+import duckdb
+
+from flows import SCHEMAS
+
+MARTS = SCHEMAS / "marts"
+DDL = SCHEMAS / "warehouse.sql"
+
+
+def connect(path: Path | str, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(str(path), read_only=read_only)
+
+
+def build(path: Path, *, offences, returns, stated_totals, force_replies, run: dict | None = None) -> None:
+    """Create a NEW warehouse file at `path` from the facts, with its marts."""
+    from flows.facts import (
+        FORCE_REPLIES_COLUMNS, OFFENCES_COLUMNS, RETURNS_COLUMNS, STATED_TOTALS_COLUMNS,
+    )
+
+    path = Path(path)
+    if path.exists():
+        raise FileExistsError(f"{path} exists: a warehouse is built into a new file only")
+    con = duckdb.connect(str(path))
+    try:
+        con.execute(DDL.read_text())
+        load_reference(con)
+        for table, frame, columns in (
+            ("offences", offences, OFFENCES_COLUMNS),
+            ("returns", returns, RETURNS_COLUMNS),
+            ("stated_totals", stated_totals, STATED_TOTALS_COLUMNS),
+            ("force_replies", force_replies, FORCE_REPLIES_COLUMNS),
+        ):
+            _insert(con, table, frame, columns)
+        if run is not None:
+            _insert_run(con, run)
+        build_marts(con)
+        con.execute("CHECKPOINT")
+    except BaseException:
+        con.close()
+        path.unlink(missing_ok=True)
+        raise
+    con.close()
+
+
+def load_reference(con: duckdb.DuckDBPyConnection) -> None:
+    with open(SCHEMAS / "forces.csv", newline="", encoding="utf-8") as fh:
+        rows = [(r["force_code"], r["force_name"], r["nation"]) for r in csv.DictReader(fh)]
+    con.executemany("INSERT INTO forces VALUES (?, ?, ?)", rows)
+    with open(SCHEMAS / "offences.csv", newline="", encoding="utf-8") as fh:
+        rows = [(r["offence_code"], r["offence_description"], r["offence_group"]) for r in csv.DictReader(fh)]
+    con.executemany("INSERT INTO offence_codes VALUES (?, ?, ?)", rows)
+
+
+def _insert(con, table: str, frame, columns: list[str]) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{table}: the frame lacks columns {missing}")
+    name = f"_incoming_{table}"
+    con.register(name, frame[columns])
+    try:
+        con.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM {name}")
+    finally:
+        con.unregister(name)
+
+
+def _insert_run(con, run: dict) -> None:
+    con.execute(
+        "INSERT INTO runs VALUES (?, ?, now(), ?, 'published', ?, ?)",
+        [run["run_id"], run.get("started_at"), run.get("code_version"), run.get("raw_dir"),
+         json.dumps(run.get("files", []))],
+    )
+
+
+def build_marts(con: duckdb.DuckDBPyConnection) -> None:
+    """Run schemas/marts/*.sql in file-name order (each file says what it depends on)."""
+    for sql in sorted(MARTS.glob("*.sql")):
+        try:
+            con.execute(sql.read_text())
+        except duckdb.Error as exc:
+            raise RuntimeError(f"mart {sql.name} failed: {exc}") from exc
+
+
+def append(path: Path, table: str, frame) -> None:
+    """Add rows to a table of a staged (unpublished) warehouse."""
+    con = duckdb.connect(str(path))
+    try:
+        _insert(con, table, frame, list(frame.columns))
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+
+
+def staging_path(target: Path) -> Path:
+    """A new file beside the target, on the same filesystem, so the final rename is atomic."""
+    target = Path(target)
+    return target.with_name(f"{target.name}.staging-{uuid.uuid4().hex[:12]}")
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def publish(staged: Path, target: Path) -> None:
+    """Swap the staged file in: flush it, rename it over the target, flush the folder."""
+    staged, target = Path(staged), Path(target)
+    for leftover in (Path(str(staged) + ".wal"),):
+        if leftover.exists():
+            raise RuntimeError(f"{staged} still has a write-ahead log: it was not closed cleanly")
+    _fsync(staged)
+    os.replace(staged, target)
+    Path(str(target) + ".wal").unlink(missing_ok=True)  # a stale log would replay onto the new file
+    _fsync(target.parent)
+
+
+def discard(staged: Path) -> None:
+    Path(staged).unlink(missing_ok=True)
+    Path(str(staged) + ".wal").unlink(missing_ok=True)
+
+
+def read_table(path: Path, table: str):
+    with connect(path) as con:
+        return con.execute(f"SELECT * FROM {table}").df()
+
+
+def rows(path: Path, sql: str, params: list | None = None) -> list[dict]:
+    """Query results as dicts, without pandas."""
+    with connect(path) as con:
+        cur = con.execute(sql, params or [])
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+def headline(path: Path) -> list[dict]:
+    return rows(path, "SELECT * FROM headline_figures ORDER BY financial_year")

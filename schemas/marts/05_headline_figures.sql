@@ -1,0 +1,72 @@
+-- The figures behind a press release, a row per financial year with data.
+--   pct_change: against the previous year as published (all forces with data each year)
+--   like_for_like_pct_change: over the forces with data in both years
+--   per_day: offences / days in the financial year (366 when it holds 29 February)
+--   modal_age: the exact age with the most known offences (ties: the youngest)
+--   aged_10_and_under: exact ages <= 10 and bands lying wholly at or under 10
+--   youngest_age: the youngest exact age with a known count > 0 or a suppressed cell
+CREATE OR REPLACE TABLE headline_figures AS
+WITH years AS (
+    SELECT
+        financial_year,
+        count(*)::BIGINT          AS forces_with_data,
+        sum(offences)::BIGINT     AS offences,
+        sum(offences_upper)::BIGINT AS offences_upper,
+        CAST(left(financial_year, 4) AS INTEGER) AS start_year
+    FROM force_year_totals
+    GROUP BY financial_year
+),
+matched AS (
+    SELECT
+        cur.financial_year,
+        count(*)::BIGINT           AS matched_forces,
+        sum(cur.offences)::BIGINT  AS offences_now,
+        sum(prev.offences)::BIGINT AS offences_before
+    FROM force_year_totals cur
+    JOIN force_year_totals prev
+      ON prev.force_code = cur.force_code
+     AND CAST(left(prev.financial_year, 4) AS INTEGER) = CAST(left(cur.financial_year, 4) AS INTEGER) - 1
+    GROUP BY cur.financial_year
+),
+modal AS (
+    SELECT financial_year, victim_age AS modal_age, offences AS modal_age_offences
+    FROM age_distribution
+    WHERE offences > 0
+    QUALIFY row_number() OVER (PARTITION BY financial_year ORDER BY offences DESC, victim_age) = 1
+),
+young AS (
+    SELECT
+        financial_year,
+        coalesce(sum(offences) FILTER (WHERE victim_age_max <= 10), 0)::BIGINT AS aged_10_and_under,
+        min(victim_age_min) FILTER (
+            WHERE victim_age_min = victim_age_max AND (offences > 0 OR suppressed)
+        ) AS youngest_age,
+        count(*) FILTER (WHERE victim_age_min IS NOT NULL) AS aged_rows
+    FROM current_offences
+    WHERE in_age_figures
+    GROUP BY financial_year
+)
+SELECT
+    y.financial_year,
+    y.forces_with_data,
+    y.offences,
+    y.offences_upper,
+    p.offences                                                       AS previous_year_offences,
+    CASE WHEN p.offences > 0
+         THEN round(100.0 * (y.offences - p.offences) / p.offences, 2) END AS pct_change,
+    m.matched_forces,
+    CASE WHEN m.offences_before > 0
+         THEN round(100.0 * (m.offences_now - m.offences_before) / m.offences_before, 2) END
+                                                                     AS like_for_like_pct_change,
+    y.offences / datediff('day', make_date(y.start_year, 4, 1), make_date(y.start_year + 1, 4, 1))
+                                                                     AS per_day,
+    md.modal_age,
+    md.modal_age_offences,
+    CASE WHEN yg.aged_rows > 0 THEN yg.aged_10_and_under END          AS aged_10_and_under,
+    yg.youngest_age
+FROM years y
+LEFT JOIN years p   ON p.start_year = y.start_year - 1
+LEFT JOIN matched m ON m.financial_year = y.financial_year
+LEFT JOIN modal md  ON md.financial_year = y.financial_year
+LEFT JOIN young yg  ON yg.financial_year = y.financial_year
+ORDER BY y.financial_year;

@@ -1,0 +1,99 @@
+-- The warehouse's tables. Names and meanings are the contract with the analysts
+-- (docs/warehouse.md): columns may be added, never renamed. Marts: schemas/marts/*.sql.
+
+CREATE TABLE forces (
+    force_code  VARCHAR PRIMARY KEY,   -- ONS police force area code (E23..., W15...)
+    force_name  VARCHAR NOT NULL,
+    nation      VARCHAR NOT NULL
+);
+
+CREATE TABLE offence_codes (
+    offence_code        VARCHAR PRIMARY KEY,  -- Home Office offence code
+    offence_description VARCHAR NOT NULL,
+    offence_group       VARCHAR NOT NULL
+);
+
+-- A row per file under each round, whatever became of it.
+CREATE TABLE returns (
+    round        VARCHAR NOT NULL,
+    force_code   VARCHAR,                -- NULL when the folder matched no force
+    force_folder VARCHAR NOT NULL,
+    path         VARCHAR NOT NULL,       -- relative to the raw folder
+    sha256       VARCHAR NOT NULL,
+    file_type    VARCHAR NOT NULL,
+    size_bytes   BIGINT,
+    layout       VARCHAR,                -- which reader layout read it
+    status       VARCHAR NOT NULL,       -- loaded, not_machine_readable, quarantined, conflict, duplicate, unmatched_force, no_data
+    message      VARCHAR,                -- why, whenever it is not loaded; notes when loaded
+    rows_loaded  INTEGER NOT NULL
+);
+
+-- A row per force and round: did it give data, refuse, or not reply?
+CREATE TABLE force_replies (
+    round      VARCHAR NOT NULL,
+    force_code VARCHAR NOT NULL,
+    force_name VARCHAR NOT NULL,
+    reply      VARCHAR NOT NULL,  -- data, refused, no_machine_readable_data, quarantined, no_data, no_reply
+    message    VARCHAR
+);
+
+-- A row per observation read from a reply: a table cell, or one record of a list.
+CREATE TABLE offences (
+    round               VARCHAR NOT NULL,
+    force_code          VARCHAR NOT NULL,
+    financial_year      VARCHAR NOT NULL,  -- '2016/17'
+    offence_code        VARCHAR,           -- NULL when the table has no offence breakdown
+    offence_description VARCHAR,
+    offence_group       VARCHAR,
+    victim_age_min      INTEGER,           -- exact age: min = max; band: its bounds; NULL: not recorded
+    victim_age_max      INTEGER,
+    offences            INTEGER,           -- NULL when suppressed, never 0 for a suppressed cell
+    suppressed          BOOLEAN NOT NULL,
+    offences_lower      INTEGER NOT NULL,  -- bounds: equal to offences when known; 1 and 4 for '*'
+    offences_upper      INTEGER NOT NULL,
+    sha256              VARCHAR NOT NULL,  -- of the file
+    path                VARCHAR NOT NULL,
+    source              VARCHAR NOT NULL,  -- 'Data!D7', 'Records!A5:E5', 'line 12, column C'
+    table_ref           VARCHAR NOT NULL,  -- which table of the file
+    in_totals           BOOLEAN NOT NULL,  -- part of its force-year total
+    in_age_figures      BOOLEAN NOT NULL   -- feeds the age figures
+);
+
+-- Totals and subtotals the replies state: checks, never added in.
+CREATE TABLE stated_totals (
+    round          VARCHAR NOT NULL,
+    force_code     VARCHAR NOT NULL,
+    financial_year VARCHAR NOT NULL,
+    offence_code   VARCHAR,
+    victim_age_min INTEGER,
+    victim_age_max INTEGER,
+    offences       INTEGER,
+    suppressed     BOOLEAN NOT NULL,
+    offences_upper INTEGER,
+    sha256         VARCHAR NOT NULL,
+    path           VARCHAR NOT NULL,
+    source         VARCHAR NOT NULL,
+    table_ref      VARCHAR NOT NULL
+);
+
+-- The run that built this warehouse (blocked runs leave warehouse/runs/<run_id>.json).
+CREATE TABLE runs (
+    run_id       VARCHAR PRIMARY KEY,
+    started_at   TIMESTAMPTZ,
+    finished_at  TIMESTAMPTZ,
+    code_version VARCHAR,
+    status       VARCHAR,
+    raw_dir      VARCHAR,
+    files_json   VARCHAR   -- [{path, sha256, force_code}, ...]
+);
+
+CREATE TABLE validation_results (
+    run_id              VARCHAR,
+    suite               VARCHAR,
+    expectation         VARCHAR,
+    column_name         VARCHAR,
+    severity            VARCHAR,
+    success             BOOLEAN,
+    unexpected_count    BIGINT,
+    unexpected_examples VARCHAR   -- JSON: failing rows with their source cells
+);

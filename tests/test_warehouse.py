@@ -1,0 +1,72 @@
+"""Build and publish: a new file each run, an atomic swap, nothing half-written."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from flows import warehouse
+from flows.facts import FORCE_REPLIES_COLUMNS, OFFENCES_COLUMNS, RETURNS_COLUMNS, STATED_TOTALS_COLUMNS
+
+
+def empty_facts(**override):
+    frames = {
+        "offences": pd.DataFrame(columns=OFFENCES_COLUMNS),
+        "returns": pd.DataFrame(columns=RETURNS_COLUMNS),
+        "stated_totals": pd.DataFrame(columns=STATED_TOTALS_COLUMNS),
+        "force_replies": pd.DataFrame(columns=FORCE_REPLIES_COLUMNS),
+    }
+    frames.update(override)
+    return frames
+
+
+def test_build_loads_reference_tables(tmp_path):
+    path = tmp_path / "w.duckdb"
+    warehouse.build(path, **empty_facts())
+    assert warehouse.rows(path, "SELECT count(*) AS n FROM forces")[0]["n"] == 43
+    assert warehouse.rows(path, "SELECT count(*) AS n FROM offence_codes")[0]["n"] >= 15
+    assert warehouse.headline(path) == []
+
+
+def test_build_refuses_an_existing_file(tmp_path):
+    path = tmp_path / "w.duckdb"
+    path.write_bytes(b"published")
+    with pytest.raises(FileExistsError):
+        warehouse.build(path, **empty_facts())
+    assert path.read_bytes() == b"published"
+
+
+def test_a_failed_build_leaves_no_file(tmp_path):
+    path = tmp_path / "w.duckdb"
+    with pytest.raises(ValueError, match="lacks columns"):
+        warehouse.build(path, **empty_facts(offences=pd.DataFrame({"round": ["x"]})))
+    assert not path.exists()
+
+
+def test_publish_replaces_the_target_and_discard_leaves_it(tmp_path):
+    target = tmp_path / "foi.duckdb"
+    target.write_bytes(b"old warehouse")
+    staged = warehouse.staging_path(target)
+    assert staged.parent == target.parent and staged != target
+    warehouse.build(staged, **empty_facts())
+    new_bytes = staged.read_bytes()
+    warehouse.publish(staged, target)
+    assert not staged.exists()
+    assert target.read_bytes() == new_bytes
+    assert warehouse.rows(target, "SELECT count(*) AS n FROM forces")[0]["n"] == 43
+
+    before = target.read_bytes()
+    again = warehouse.staging_path(target)
+    warehouse.build(again, **empty_facts())
+    warehouse.discard(again)
+    assert not again.exists()
+    assert target.read_bytes() == before
+
+
+def test_append_adds_rows_to_a_staged_file(tmp_path):
+    path = tmp_path / "w.duckdb"
+    warehouse.build(path, **empty_facts())
+    frame = pd.DataFrame([{"run_id": "r", "suite": "s", "expectation": "e", "column_name": None,
+                           "severity": "critical", "success": True, "unexpected_count": 0,
+                           "unexpected_examples": "[]"}])
+    warehouse.append(path, "validation_results", frame)
+    assert warehouse.rows(path, "SELECT suite FROM validation_results") == [{"suite": "s"}]
