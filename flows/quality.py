@@ -52,14 +52,23 @@ class CheckResult:
 # NULLs pass unless the check is about NULLs, as GX's own column checks do.
 
 
-def consecutive_financial_year(df: pd.DataFrame, column: str) -> pd.Series:
-    """'2016/17' passes, '2016/18' does not: the two parts must be consecutive years."""
+def consecutive_financial_year(df: pd.DataFrame, column: str, allow_span: bool = False) -> pd.Series:
+    """'2016/17' passes, '2016/18' does not: the two parts must be consecutive years.
+    With allow_span, a total over several years ('2015/16 to 2016/17') passes when both
+    ends are years and the span runs forwards."""
+
+    def year(text: str) -> int | None:
+        m = re.fullmatch(r"(\d{4})/(\d{2})", text)
+        return int(m[1]) if m and (int(m[1]) + 1) % 100 == int(m[2]) else None
 
     def ok(value: Any) -> bool:
         if _is_null(value):
             return True
-        m = re.fullmatch(r"(\d{4})/(\d{2})", str(value))
-        return bool(m) and (int(m[1]) + 1) % 100 == int(m[2])
+        parts = str(value).split(" to ")
+        if len(parts) == 2 and allow_span:
+            start, end = year(parts[0]), year(parts[1])
+            return start is not None and end is not None and start < end
+        return len(parts) == 1 and year(parts[0]) is not None
 
     return df[column].map(ok).astype(bool)
 
@@ -408,9 +417,14 @@ def _gx() -> tuple[Any, Any, Any]:
     """GX, an ephemeral context (nothing written to disk) and its pandas data source."""
     global _gx_state
     if _gx_state is None:
+        import logging
+
         import great_expectations as gx
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
+        # GX announces its temporary docs folder at INFO on every run: noise in `foi refresh`.
+        for name in [n for n in logging.root.manager.loggerDict if n.startswith("great_expectations")]:
+            logging.getLogger(name).setLevel(logging.WARNING)
         context = gx.get_context(mode="ephemeral")
         context.variables.progress_bars = ProgressBarsConfig(globally=False)
         _gx_state = (gx, context, context.data_sources.add_pandas(name="quality"))
