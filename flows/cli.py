@@ -35,6 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("refresh", help="read every reply under --raw, validate, publish the warehouse")
     p.add_argument("--raw", type=Path, default=DEFAULT_RAW, help="folder of rounds (default: raw/)")
     p.add_argument("--warehouse", type=Path, default=DEFAULT_WAREHOUSE, help="DuckDB file to publish")
+    p.add_argument("--expectations", type=Path, default=None,
+                   help="folder of expectation suites (default: schemas/expectations)")
     p.set_defaults(func=cmd_refresh)
 
     p = sub.add_parser("headline", help="print the headline figures from the warehouse")
@@ -63,7 +65,7 @@ def cmd_refresh(args) -> int:
         return 2
     from flows.refresh import run_refresh
 
-    result = run_refresh(args.raw, args.warehouse)
+    result = run_refresh(args.raw, args.warehouse, args.expectations)
     print_refresh(result)
     return 0 if result.published else 1
 

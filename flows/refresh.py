@@ -89,8 +89,9 @@ def load_task(facts: fact_stage.Facts, staged: Path, run: dict) -> Path:
 
 
 @task(name="validate")
-def validate_task(staged: Path, run_id: str) -> list[quality.CheckResult]:
-    results = quality.validate_warehouse(staged)
+def validate_task(staged: Path, run_id: str, expectations_dir: Path | None = None) -> list[quality.CheckResult]:
+    suites = quality.load_suites(expectations_dir) if expectations_dir else None
+    results = quality.validate_warehouse(staged, suites)
     warehouse.append(staged, "validation_results", quality.results_frame(results, run_id))
     return results
 
@@ -105,7 +106,11 @@ def publish_task(staged: Path, target: Path, blocked: list[str]) -> bool:
 
 
 @flow(name="refresh", log_prints=False)
-def refresh(raw_dir: Path = DEFAULT_RAW, warehouse_path: Path = DEFAULT_WAREHOUSE) -> RefreshResult:
+def refresh(
+    raw_dir: Path = DEFAULT_RAW,
+    warehouse_path: Path = DEFAULT_WAREHOUSE,
+    expectations_dir: Path | None = None,
+) -> RefreshResult:
     raw_dir, target = Path(raw_dir).resolve(), Path(warehouse_path).resolve()
     run = new_run(raw_dir)
     rounds = discover_task(raw_dir)
@@ -122,7 +127,7 @@ def refresh(raw_dir: Path = DEFAULT_RAW, warehouse_path: Path = DEFAULT_WAREHOUS
         {"path": r.rel_path, "sha256": r.sha256, "force_code": r.force_code} for r in replies
     ]
     load_task(facts, staged, run)
-    checks = validate_task(staged, run["run_id"])
+    checks = validate_task(staged, run["run_id"], expectations_dir)
     blocked = [describe(c) for c in quality.blocking(checks)]
     warnings = [describe(c) for c in checks if not c.success and c.severity != "critical"]
     published = publish_task(staged, target, blocked)
@@ -150,10 +155,14 @@ def summarise(facts: fact_stage.Facts) -> dict:
     }
 
 
-def run_refresh(raw_dir: Path = DEFAULT_RAW, warehouse_path: Path = DEFAULT_WAREHOUSE) -> RefreshResult:
+def run_refresh(
+    raw_dir: Path = DEFAULT_RAW,
+    warehouse_path: Path = DEFAULT_WAREHOUSE,
+    expectations_dir: Path | None = None,
+) -> RefreshResult:
     """Run the flow in-process, without the one-second heartbeat join at the end."""
     with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        return refresh(raw_dir, warehouse_path)
+        return refresh(raw_dir, warehouse_path, expectations_dir)
 
 
 def new_run(raw_dir: Path) -> dict:
