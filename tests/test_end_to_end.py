@@ -56,6 +56,8 @@ def test_fills_the_contract_tables(published):
     tables = {r[0] for r in query(db, "SELECT table_name FROM information_schema.tables")}
     assert CONTRACT_TABLES <= tables
     assert query(db, "SELECT count(*) FROM forces")[0][0] == 43
+    for table in CONTRACT_TABLES:
+        assert query(db, f"SELECT count(*) FROM {table}")[0][0] > 0, f"{table} is empty"
     columns = {
         r[0] for r in query(
             db, "SELECT column_name FROM information_schema.columns WHERE table_name = 'offences'")
