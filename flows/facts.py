@@ -227,26 +227,29 @@ def _offences_frame(
             reply = t.reading.reply
             for o, code in t.rows:
                 offence = ref.get(code) if code else None
-                cols["round"].append(reply.round)
-                cols["force_code"].append(reply.force_code)
-                cols["financial_year"].append(o.financial_year)
-                cols["offence_code"].append(code)
-                cols["offence_description"].append(offence.description if offence else None)
-                cols["offence_group"].append(offence.group if offence else None)
-                cols["victim_age_min"].append(o.age_min)
-                cols["victim_age_max"].append(o.age_max)
-                cols["offences"].append(o.count.value)
-                cols["suppressed"].append(o.count.suppressed)
-                cols["offences_lower"].append(o.count.lower)
-                cols["offences_upper"].append(o.count.upper)
-                cols["sha256"].append(reply.sha256)
-                cols["path"].append(reply.rel_path)
-                cols["source"].append(o.source)
-                cols["table_ref"].append(t.table)
-                cols["in_totals"].append(t is primary)
-                cols["in_age_figures"].append(t is ages)
+                row = _observation_row(reply, o, t.table)
+                row.update(
+                    offence_code=code,
+                    offence_description=offence.description if offence else None,
+                    offence_group=offence.group if offence else None,
+                    in_totals=t is primary,
+                    in_age_figures=t is ages,
+                )
+                for c in OFFENCES_COLUMNS:
+                    cols[c].append(row[c])
     return _frame(cols, OFFENCES_COLUMNS, ints=("victim_age_min", "victim_age_max", "offences",
                                                "offences_lower", "offences_upper"))
+
+
+def _observation_row(reply, o: Observation, table: str) -> dict:
+    """The columns an observation gives every fact table: where, when, who, how many."""
+    return {
+        "round": reply.round, "force_code": reply.force_code, "financial_year": o.financial_year,
+        "victim_age_min": o.age_min, "victim_age_max": o.age_max,
+        "offences": o.count.value, "suppressed": o.count.suppressed,
+        "offences_lower": o.count.lower, "offences_upper": o.count.upper,
+        "sha256": reply.sha256, "path": reply.rel_path, "source": o.source, "table_ref": table,
+    }
 
 
 def _frame(cols: dict[str, list], columns: list[str], ints: Iterable[str] = ()) -> pd.DataFrame:
@@ -265,20 +268,10 @@ def _stated_totals_frame(readings: list[ReplyReading], conflicts: dict[ForceYear
         for o in r.totals:
             if (reply.round, reply.force_code, o.financial_year) in conflicts:
                 continue
-            code = offence_code(o.offence) if o.offence else None
-            cols["round"].append(reply.round)
-            cols["force_code"].append(reply.force_code)
-            cols["financial_year"].append(o.financial_year)
-            cols["offence_code"].append(code)
-            cols["victim_age_min"].append(o.age_min)
-            cols["victim_age_max"].append(o.age_max)
-            cols["offences"].append(o.count.value)
-            cols["suppressed"].append(o.count.suppressed)
-            cols["offences_upper"].append(o.count.upper)
-            cols["sha256"].append(reply.sha256)
-            cols["path"].append(reply.rel_path)
-            cols["source"].append(o.source)
-            cols["table_ref"].append(o.table)
+            row = _observation_row(reply, o, o.table)
+            row["offence_code"] = offence_code(o.offence) if o.offence else None
+            for c in STATED_TOTALS_COLUMNS:
+                cols[c].append(row[c])
     return _frame(cols, STATED_TOTALS_COLUMNS,
                   ints=("victim_age_min", "victim_age_max", "offences", "offences_upper"))
 

@@ -6,7 +6,6 @@ when a value could mean two things, say "not recognised" rather than pick one.
 """
 from __future__ import annotations
 
-import csv
 import math
 import re
 from dataclasses import dataclass
@@ -14,7 +13,6 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Mapping
 
-from flows import SCHEMAS
 from flows.observations import Count, Problem
 
 # ---------------------------------------------------------------------------- text
@@ -504,17 +502,17 @@ class _Reference:
 
 @lru_cache(maxsize=1)
 def _reference() -> _Reference:
+    from flows.offences import load_offences
+
     codes: dict[str, str] = {}
     names: dict[str, str] = {}
     groups: dict[str, str] = {}
-    with open(SCHEMAS / "offences.csv", newline="", encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
-            code = row["offence_code"].strip().upper()
-            codes[code] = row["offence_group"].strip()
-            groups[normalise(row["offence_group"])] = row["offence_group"].strip()
-            for name in [row["offence_description"], *(row.get("aliases") or "").split(";")]:
-                if name.strip():
-                    names[normalise(name)] = code
+    for offence in load_offences().values():
+        code = offence.code.strip().upper()
+        codes[code] = offence.group
+        groups[normalise(offence.group)] = offence.group
+        for name in (offence.description, *offence.aliases):
+            names[normalise(name)] = code
     return _Reference(codes, names, groups)
 
 
