@@ -1,0 +1,41 @@
+"""Readings are cached on each file's bytes and the reader's code, not on paths."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flows.discover import discover_raw
+from flows.reading import reader_fingerprint, reading_cache_key
+
+ROUND = "2017-cache-test"
+
+
+def write_round(raw: Path, folder: str, name: str) -> None:
+    d = raw / ROUND / folder
+    d.mkdir(parents=True)
+    (d / name).write_text("Year,Offence,Count\n2016/17,Sexual grooming,30\n")
+
+
+def test_a_moved_file_keeps_its_cache_key(tmp_path):
+    write_round(tmp_path / "a", "Kent", "reply.csv")
+    write_round(tmp_path / "b", "kent_police", "renamed.csv")
+    [ra], [rb] = (discover_raw(tmp_path / x)[0][0].files for x in ("a", "b"))
+    fp = reader_fingerprint()
+    assert reading_cache_key(ra, fp) == reading_cache_key(rb, fp)
+    (tmp_path / "b" / ROUND / "kent_police" / "renamed.csv").write_text("Year,Offence,Count\n2016/17,88A,31\n")
+    [rc] = discover_raw(tmp_path / "b")[0][0].files
+    assert reading_cache_key(rc, fp) != reading_cache_key(ra, fp)
+    assert reading_cache_key(ra, "another reader") != reading_cache_key(ra, fp)
+
+
+def test_refresh_stores_each_reading_under_its_key(tmp_path, prefect_harness):
+    from flows.refresh import run_refresh
+
+    raw = tmp_path / "raw"
+    write_round(raw, "Kent", "reply.csv")
+    result = run_refresh(raw, tmp_path / "w.duckdb")
+    assert result.published
+    [reply] = discover_raw(raw)[0][0].files
+    key = reading_cache_key(reply, reader_fingerprint())
+    storage = Path(os.environ["PREFECT_HOME"]) / "storage"
+    assert (storage / key).exists()
