@@ -43,6 +43,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--warehouse", type=Path, default=DEFAULT_WAREHOUSE)
     p.set_defaults(func=cmd_headline)
 
+    p = sub.add_parser("audit", help="per force: files received, what became of them, figures loaded")
+    p.add_argument("--warehouse", type=Path, default=DEFAULT_WAREHOUSE)
+    p.add_argument("--force", help="only forces whose name contains this")
+    p.set_defaults(func=cmd_audit)
+
     p = sub.add_parser("simulate", help="write a synthetic FOI round into a raw folder")
     p.add_argument("--out", type=Path, default=DEFAULT_RAW, help="raw folder to write into")
     p.add_argument("--seed", type=int, default=2017)
@@ -130,6 +135,28 @@ def fmt(value, key: str) -> str:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return f"{value:,.0f}"
     return str(value)
+
+
+def cmd_audit(args) -> int:
+    if not args.warehouse.exists():
+        print(f"foi audit: no warehouse at {args.warehouse}; run `foi refresh` first", file=sys.stderr)
+        return 2
+    from flows.warehouse import rows
+
+    sql = "SELECT * FROM force_audit"
+    params: list = []
+    if args.force:
+        sql += " WHERE force_name ILIKE ?"
+        params.append(f"%{args.force}%")
+    for row in rows(args.warehouse, sql + " ORDER BY round, force_name", params):
+        print(f"{row['force_name']} ({row['force_code']}, {row['round']}): {row['reply']}; "
+              f"{row['files_received']} file(s), {row['files_loaded']} loaded, "
+              f"{row['letters']} letter(s), {row['files_in_doubt']} in doubt")
+        if row["figures_loaded"]:
+            print(f"    figures: {row['figures_loaded']}")
+        if row["messages"]:
+            print(f"    {row['messages']}")
+    return 0
 
 
 def cmd_simulate(args) -> int:

@@ -148,6 +148,28 @@ def test_the_marts_pass_the_reconciliation_suite(db):
     assert failed == []
 
 
+def test_force_audit(tmp_path):
+    path = tmp_path / "audit.duckdb"
+    offences = pd.DataFrame([row(TVP, "2016/17", "88A", None, 9), row(TVP, "2016/17", "86", None, None, suppressed=True),
+                             row(TVP, "2015/16", "88A", None, 4)], columns=OFFENCES_COLUMNS)
+    returns = pd.DataFrame([
+        [NEW, TVP, "TVP", f"{NEW}/TVP/a.xlsx", "1" * 64, "xlsx", 10, "crosstab", "loaded", None, 3],
+        [NEW, TVP, "TVP", f"{NEW}/TVP/letter.pdf", "2" * 64, "pdf", 10, None, "not_machine_readable", "letter", 0],
+        [NEW, TVP, "TVP", f"{NEW}/TVP/b.csv", "3" * 64, "csv", 10, None, "quarantined", "b.csv: unsure at line 4", 0],
+    ], columns=RETURNS_COLUMNS)
+    replies = pd.DataFrame([[NEW, TVP, "Thames Valley", "data", None],
+                            [NEW, KENT, "Kent", "no_reply", "no folder"]], columns=FORCE_REPLIES_COLUMNS)
+    warehouse.build(path, offences=offences, returns=returns, force_replies=replies,
+                    stated_totals=pd.DataFrame(columns=STATED_TOTALS_COLUMNS))
+    audit = by_key(path, "force_audit", "force_code")
+    tvp = audit[(TVP,)]
+    assert (tvp["files_received"], tvp["files_loaded"], tvp["letters"], tvp["files_in_doubt"]) == (3, 1, 1, 1)
+    assert tvp["figures_loaded"] == "2015/16: 4; 2016/17: 9 (+1 suppressed)"
+    assert "unsure at line 4" in tvp["messages"]
+    kent = audit[(KENT,)]
+    assert (kent["reply"], kent["files_received"], kent["messages"]) == ("no_reply", 0, "no folder")
+
+
 def test_runs_row(db):
     [run] = warehouse.rows(db, "SELECT * FROM runs")
     assert run["run_id"] == "r1" and run["status"] == "published" and '"path": "a"' in run["files_json"]
