@@ -28,6 +28,7 @@ class Truth:
     suppressed_cells: dict[tuple[str, str], int] = field(default_factory=dict)
     layouts: dict[str, str] = field(default_factory=dict)            # force -> layout or reply kind
     records: int = 0
+    headlines: dict[str, numbers.Headline] = field(default_factory=dict)  # year -> figures
 
     def year_total(self, year: str) -> int:
         return sum(n for (c, y), n in self.known.items() if y == year)
@@ -92,6 +93,8 @@ def simulate_round(
             truth.suppressed_cells[(plan.code, year)] = sum(f.shown is None for f in fy.figures)
             if plan.kind in P.RECORD_LAYOUTS:
                 truth.records += fy.true_total
+    for i, year in enumerate(years):
+        truth.headlines[year] = numbers.headline(force_years, by_code, year, years[i - 1] if i else None)
     return truth
 
 

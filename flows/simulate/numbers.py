@@ -8,6 +8,7 @@ force's age table, so every force keeps its total and every target holds exactly
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 import numpy as np
 
@@ -236,12 +237,15 @@ def calibrate_ages(years: dict[tuple[str, str], ForceYear], plans: dict[str, For
     for age in (10, 9, 8):
         if not gap:
             break
-        step = gap if gap > 0 else -min(-gap, sum(f.true for f in adjuster.figures if f.age == (age, age)))
+        held = sum(f.true for fy in pool for f in fy.figures if f.age == (age, age))
+        step = gap if gap > 0 else -min(-gap, held)
         move(16, age, step)
         gap -= step
     counts, _, suppressed = exact_age_counts(years, plans, year)
     if not counts.get(3) and 3 not in suppressed:
         move(16, 3, 1)
+    if gap:
+        raise ValueError(f"cannot bring offences against children aged ten and under to the published figure: {gap:+d} left")
 
 
 def check_published(years: dict[tuple[str, str], ForceYear], plans: dict[str, ForcePlan]) -> None:
@@ -259,3 +263,45 @@ def check_published(years: dict[tuple[str, str], ForceYear], plans: dict[str, Fo
     assert 90 <= under <= 99, under
     present = {a for a, n in counts.items() if n} | suppressed
     assert min(present) == PUBLISHED["youngest_age"], sorted(present)
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The figures of a year as the pipeline must compute them from the files."""
+
+    year: str
+    offences: int  # known counts over the forces with data
+    forces: int
+    per_day: float
+    modal_age: int | None  # None when two ages tie for the most offences
+    modal_age_offences: int
+    aged_10_and_under: int
+    youngest_age: int | None
+    change: float | None = None  # on the year before, as published (all forces with data)
+    like_for_like_change: float | None = None  # forces with data in both years
+
+
+def headline(years: dict[tuple[str, str], ForceYear], plans: dict[str, ForcePlan], year: str,
+             before: str | None = None) -> Headline:
+    start = int(year[:4])
+    days = (date(start + 1, 4, 1) - date(start, 4, 1)).days
+    totals = {c: fy.known for (c, y), fy in years.items() if y == year}
+    counts, bands_10, suppressed = exact_age_counts(years, plans, year)
+    top = max(counts.values(), default=0)
+    modal = [a for a, n in counts.items() if n == top]
+    present = {a for a, n in counts.items() if n} | suppressed
+    offences = sum(totals.values())
+    change = like = None
+    if before:
+        earlier = {c: fy.known for (c, y), fy in years.items() if y == before}
+        both = sorted(set(earlier) & set(totals))
+        if sum(earlier.values()):
+            change = (offences - sum(earlier.values())) / sum(earlier.values())
+        if sum(earlier[c] for c in both):
+            like = (sum(totals[c] for c in both) - sum(earlier[c] for c in both)) / sum(earlier[c] for c in both)
+    return Headline(
+        year=year, offences=offences, forces=len(totals), per_day=round(offences / days, 1),
+        modal_age=modal[0] if len(modal) == 1 and top else None, modal_age_offences=top,
+        aged_10_and_under=sum(n for a, n in counts.items() if a <= 10) + bands_10,
+        youngest_age=min(present, default=None), change=change, like_for_like_change=like,
+    )

@@ -15,7 +15,7 @@ from openpyxl.styles import Alignment, Font
 
 from flows.offences import load_offences
 from flows.simulate import plan as P
-from flows.simulate.files import FIXED_TIME, save_workbook
+from flows.simulate.files import FIXED_TIME, save_workbook, write_plain_xlsx
 from flows.simulate.numbers import ForceYear
 
 FOOTNOTE = {
@@ -159,34 +159,38 @@ def _records(fys: dict[str, ForceYear], rng) -> list[tuple[date, str, int | None
     return out
 
 
+BIG_RECORD_LIST = 2000  # rows above which a record list is written without openpyxl (speed)
+
+
 def records_xlsx(folder: Path, plan: P.ForcePlan, fys: dict[str, ForceYear], rng) -> None:
     records = _records(fys, rng)
-    big = len(records) > 20000
-    wb = openpyxl.Workbook(write_only=big)
-    ws = wb.create_sheet("Records") if big else wb.active
-    if not big:
-        ws.title = "Records"
     prefix = plan.code[-2:]
-    ws.append([f"Freedom of Information request {plan.folder} - online child sexual offences"])
-    ws.append(["Data extracted on 12/05/2017"])
-    ws.append([])
     text_dates = plan.code == "E23000031"
-    ws.append(["Crime Reference", "Date Recorded" if not text_dates else "Recorded Date", "Offence", "Victim Age"])
-    for i, (when, code, age) in enumerate(records, 1):
-        ws.append([
-            f"{prefix}/{i:05d}/{str(when.year)[2:]}",
-            when.strftime("%d/%m/%Y") if text_dates else when,
-            offence_label(code, "both"),
-            age,
-        ])
-    if not big:
-        ws.column_dimensions["B"].width = 14
-        if plan.code == "E23000006":
-            notes = wb.create_sheet("Notes")
-            notes["A1"] = "Notes"
-            notes["A2"] = "Offences recorded with the Home Office online crime flag, victims under 18."
-            notes["A3"] = "A blank victim age means the age was not recorded."
-    save_workbook(wb, folder / "Online CSA offences.xlsx")
+    rows = [
+        [f"Freedom of Information request {plan.folder} - online child sexual offences"],
+        ["Data extracted on 12/05/2017"],
+        [],
+        ["Crime Reference", "Recorded Date" if text_dates else "Date Recorded", "Offence", "Victim Age"],
+    ]
+    labels = {code: offence_label(code, "both") for code in {r[1] for r in records}}
+    rows += [[f"{prefix}/{i:05d}/{str(when.year)[2:]}", when.strftime("%d/%m/%Y") if text_dates else when,
+              labels[code], age] for i, (when, code, age) in enumerate(records, 1)]
+    path = folder / "Online CSA offences.xlsx"
+    if len(records) > BIG_RECORD_LIST:
+        write_plain_xlsx(path, "Records", rows)
+        return
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Records"
+    for row in rows:
+        ws.append(row)
+    ws.column_dimensions["B"].width = 14
+    if plan.code == "E23000006":
+        notes = wb.create_sheet("Notes")
+        notes["A1"] = "Notes"
+        notes["A2"] = "Offences recorded with the Home Office online crime flag, victims under 18."
+        notes["A3"] = "A blank victim age means the age was not recorded."
+    save_workbook(wb, path)
 
 
 def records_csv(folder: Path, plan: P.ForcePlan, fys: dict[str, ForceYear], rng) -> None:
