@@ -1,7 +1,10 @@
 """The simulator: reproducible bytes, the published figures, every layout present."""
 from __future__ import annotations
 
+import csv
 import hashlib
+import re
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -10,6 +13,7 @@ from flows import PROJECT_ROOT, SAMPLE_ROUND
 from flows.forces import match_force
 from flows.simulate import plan as P
 from flows.simulate import simulate_round, simulate_rounds
+from flows.simulate.files import write_plain_xlsx
 
 
 def hashes(root: Path) -> dict[str, str]:
@@ -55,6 +59,19 @@ def test_truth_holds_the_published_figures(sample):
     assert sum(truth.true.values()) > sum(truth.known.values())
 
 
+def test_truth_holds_the_published_headline_figures(sample):
+    truth, _ = sample
+    h16, h17 = truth.headlines["2015/16"], truth.headlines["2016/17"]
+    assert (h16.offences, h16.forces, h17.offences, h17.forces) == (3903, 39, 5653, 40)
+    assert h17.per_day == 15.5
+    assert round(h17.change * 100, 1) == 44.8
+    # Leicestershire has 2016/17 only, so like-for-like differs from the published change.
+    assert h17.like_for_like_change is not None and round(h17.like_for_like_change, 3) != round(h17.change, 3)
+    assert (h17.modal_age, h17.modal_age_offences) == (13, 257)
+    assert 90 <= h17.aged_10_and_under <= 99
+    assert h17.youngest_age == 3
+
+
 def test_every_layout_and_reply_kind_appears(sample):
     truth, out = sample
     kinds = set(truth.layouts.values())
@@ -70,6 +87,57 @@ def test_folders_name_distinct_forces(sample):
     folders = [p.name for p in (out / SAMPLE_ROUND).iterdir()]
     codes = [match_force(f).code for f in folders]
     assert len(codes) == len(set(codes)) == 42  # one force did not reply
+
+
+def normalise(name: str) -> str:
+    name = name.lower().replace("&", " and ")
+    name = re.sub(r"[^a-z0-9 ]+", " ", name)
+    return " ".join(w for w in name.split() if w not in ("police", "constabulary", "service"))
+
+
+def test_folder_names_are_names_and_aliases_of_distinct_forces(sample):
+    """Checked against schemas/forces.csv directly, not through the matcher under test."""
+    _, out = sample
+    names: dict[str, set[str]] = {}
+    with open(PROJECT_ROOT / "schemas" / "forces.csv", newline="") as fh:
+        for row in csv.DictReader(fh):
+            for n in [row["force_name"], *row["aliases"].split(";")]:
+                if n.strip():
+                    names.setdefault(normalise(n), set()).add(row["force_code"])
+    folders = sorted(p.name for p in (out / SAMPLE_ROUND).iterdir())
+    matched = {f: names.get(normalise(f), set()) for f in folders}
+    assert all(len(codes) == 1 for codes in matched.values()), matched
+    codes = [next(iter(c)) for c in matched.values()]
+    assert len(set(codes)) == len(codes) == 42
+    assert set(codes) == {c for c, (kind, _) in P.PLAN.items() if kind != P.NO_REPLY}
+
+
+def test_a_plain_xlsx_is_read_as_cells_with_real_dates(tmp_path):
+    from flows.cells import read_workbook
+
+    path = tmp_path / "records.xlsx"
+    write_plain_xlsx(path, "Records", [["Title & <preamble>"], [], ["URN", "Date", "Offence", "Age"],
+                                       ["A/1", date(2016, 4, 1), "88A", 13], ["A/2", date(2017, 3, 31), "86", None]])
+    sheet = read_workbook(path).sheets[0]
+    values = {(c.row, c.col): c.value for c in sheet.cells.values()}
+    assert sheet.name == "Records"
+    assert values[(1, 1)] == "Title & <preamble>"
+    assert values[(4, 2)] in (date(2016, 4, 1), datetime(2016, 4, 1))
+    assert values[(5, 2)] in (date(2017, 3, 31), datetime(2017, 3, 31))
+    assert values[(4, 4)] == 13 and (5, 4) not in values
+
+
+def test_record_level_share_turns_forces_into_record_lists(tmp_path):
+    truth = simulate_round(tmp_path, round_name="2018-online-child-sex-offences", years=["2016/17", "2017/18"],
+                           scale=0.3, record_level_share=1.0)
+    data_kinds = {k for k in truth.layouts.values() if k not in (P.S12, P.S40, P.NO_REPLY)}
+    assert data_kinds == set(P.RECORD_LAYOUTS)
+    assert truth.records == sum(truth.true.values()) == sum(truth.known.values())
+    # Sexual communication (88E) exists from April 2017: in 2017/18 lists, never in 2016/17.
+    text = "".join(p.read_text("cp1252") for p in tmp_path.rglob("*.csv"))
+    lines_1718 = [ln for ln in text.splitlines() if re.search(r"/(0[4-9]|1[0-2])/2017|/0[1-3]/2018", ln)]
+    assert any("communication" in ln.lower() for ln in lines_1718)
+    assert not any("communication" in ln.lower() for ln in text.splitlines() if ln not in lines_1718)
 
 
 def test_several_rounds_for_benchmarks(tmp_path):
