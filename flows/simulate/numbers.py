@@ -86,7 +86,7 @@ def split(rng: np.random.Generator, total: int, weights: dict) -> dict:
     return {k: int(c) for k, c in zip(keys, counts)}
 
 
-def allocate(rng: np.random.Generator, total: int, weights: dict[str, float]) -> dict[str, int]:
+def allocate(total: int, weights: dict[str, float]) -> dict[str, int]:
     """Integer shares of `total` proportional to weights (largest remainder: exact sum)."""
     w = np.array(list(weights.values()), dtype=float)
     raw = total * w / w.sum()
@@ -107,15 +107,15 @@ def force_year_targets(
         if calibrated:
             if year == "2015/16":
                 noise.pop(ONLY_2016_17)
-                targets.update({(c, year): n for c, n in allocate(rng, PUBLISHED[year], noise).items()})
+                targets.update({(c, year): n for c, n in allocate(PUBLISHED[year], noise).items()})
             else:
                 noise.pop(THAMES_VALLEY)
                 rest = PUBLISHED[year] - PUBLISHED["thames_valley_2016_17"]
-                targets.update({(c, year): n for c, n in allocate(rng, rest, noise).items()})
+                targets.update({(c, year): n for c, n in allocate(rest, noise).items()})
                 targets[(THAMES_VALLEY, year)] = PUBLISHED["thames_valley_2016_17"]
         else:
             base = (3903 + 1750 * i) * scale
-            targets.update({(c, year): n for c, n in allocate(rng, int(base), noise).items()})
+            targets.update({(c, year): n for c, n in allocate(int(base), noise).items()})
     return targets
 
 
@@ -234,6 +234,12 @@ def calibrate_ages(years: dict[tuple[str, str], ForceYear], plans: dict[str, For
     counts, bands_10, _ = exact_age_counts(years, plans, year)
     under = sum(n for a, n in counts.items() if a <= 10) + bands_10
     gap = PUBLISHED["aged_10_and_under"] - under
+    if gap > 0:  # spread what is missing over the young ages as they are weighted
+        young = {a: w for a, w in AGE_WEIGHTS.items() if a <= 10}
+        for age, share in allocate(gap, young).items():
+            if share:
+                move(16, age, share)
+        gap = 0
     for age in (10, 9, 8):
         if not gap:
             break
