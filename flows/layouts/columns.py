@@ -5,6 +5,8 @@ The long and records layouts find their header row by these spellings (tidychef'
 """
 from __future__ import annotations
 
+from flows.observations import Problem
+
 from functools import lru_cache
 from typing import Mapping
 
@@ -64,4 +66,14 @@ def find_header_row(
                 roles.setdefault(role, []).append(cell.col)
         if all(any(alt in roles for alt in need.split("|")) for need in wanted):
             return row, roles
+    return None
+
+
+def repeated_role(sheet, header: int, roles: dict, wanted, what: str):
+    """A Problem when one of the `wanted` roles has two columns in the header row: the
+    reader cannot know which of them to believe."""
+    for role in wanted:
+        if len(roles.get(role, [])) > 1:
+            refs = ", ".join(sheet.ref(header, c) for c in roles[role])
+            return Problem(f"two {role.replace('_', ' ')} columns in one {what} ({refs})", source=refs)
     return None

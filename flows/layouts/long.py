@@ -8,7 +8,7 @@ from __future__ import annotations
 from flows import labels
 from flows.cells.grid import Sheet
 from flows.labels import Age
-from flows.layouts.columns import AGE, COUNT, OFFENCE, OFFENCE_CODE, YEAR, find_header_row
+from flows.layouts.columns import AGE, COUNT, OFFENCE, OFFENCE_CODE, YEAR, find_header_row, repeated_role
 from flows.layouts.context import SheetContext
 from flows.layouts.fields import age_field, offence_field, year_field
 from flows.layouts.figures import (
@@ -39,12 +39,11 @@ def read(sheet: Sheet, context: SheetContext) -> Reading | None:
         return None
     reading = Reading(layout=NAME, confidence=0.95)
     problems = reading.problems
-    for role in (COUNT, YEAR, AGE):
-        if len(roles.get(role, [])) > 1:
-            refs = ", ".join(sheet.ref(header, c) for c in roles[role])
-            problems.append(Problem(f"two {role.replace('_', ' ')} columns in one table ({refs})", source=refs))
-            reading.confidence = 0.6
-            return reading
+    repeated = repeated_role(sheet, header, roles, (COUNT, YEAR, AGE), "table")
+    if repeated:
+        problems.append(repeated)
+        reading.confidence = 0.6
+        return reading
     count_col = roles[COUNT][0]
     year_col = roles.get(YEAR, [None])[0]
     age_col = roles.get(AGE, [None])[0]

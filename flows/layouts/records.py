@@ -9,7 +9,7 @@ from __future__ import annotations
 from flows import labels
 from flows.cells.grid import Sheet
 from flows.labels import Age
-from flows.layouts.columns import AGE, COUNT, DATE, OFFENCE, OFFENCE_CODE, REFERENCE, find_header_row
+from flows.layouts.columns import AGE, COUNT, DATE, OFFENCE, OFFENCE_CODE, REFERENCE, find_header_row, repeated_role
 from flows.layouts.context import SheetContext
 from flows.layouts.fields import age_field, offence_field
 from flows.layouts.figures import Figure, Over, check_totals, dropped_ages_note, to_observations
@@ -28,12 +28,11 @@ def read(sheet: Sheet, context: SheetContext) -> Reading | None:
         return None  # a count column makes it a long table
     reading = Reading(layout=NAME, confidence=0.95)
     problems = reading.problems
-    for role in (DATE, AGE, REFERENCE):
-        if len(roles.get(role, [])) > 1:
-            refs = ", ".join(sheet.ref(header, c) for c in roles[role])
-            problems.append(Problem(f"two {role.replace('_', ' ')} columns in one list ({refs})", source=refs))
-            reading.confidence = 0.6
-            return reading
+    repeated = repeated_role(sheet, header, roles, (DATE, AGE, REFERENCE), "list")
+    if repeated:
+        problems.append(repeated)
+        reading.confidence = 0.6
+        return reading
     date_col = roles[DATE][0]
     age_col = roles.get(AGE, [None])[0]
     ref_col = roles.get(REFERENCE, [None])[0]
