@@ -5,14 +5,13 @@ The long and records layouts find their header row by these spellings (tidychef'
 """
 from __future__ import annotations
 
-from flows.observations import Problem
-
 from functools import lru_cache
 from typing import Mapping
 
 import yaml
 
 from flows import SCHEMAS
+from flows.observations import Problem
 from flows.cells.grid import Sheet
 from flows.labels import normalise
 
