@@ -195,14 +195,18 @@ def describe(check: quality.CheckResult) -> str:
         text = f"{where} failed"
     else:
         text = f"{where} failed for {check.unexpected_count} row(s)"
-    sources = [
-        e.get("source") or e.get("path") or e.get("error")
-        for e in check.unexpected_examples if isinstance(e, dict)
-    ]
-    sources = [s for s in sources if s]
-    if sources:
-        text += " (e.g. " + ", ".join(str(s) for s in sources[:3]) + ")"
+    examples = [_example(e) for e in check.unexpected_examples if isinstance(e, dict)]
+    if examples:
+        text += " (e.g. " + "; ".join(examples[:3]) + (" ..." if len(examples) > 3 else "") + ")"
     return text
+
+
+def _example(example: dict) -> str:
+    """One failing row as a reviewer reads it: the cell if it has one, else its key values."""
+    for key in ("source", "error"):
+        if example.get(key):
+            return f"{example.get('path')}!{example[key]}" if key == "source" and example.get("path") else str(example[key])
+    return ", ".join(str(v) for v in example.values() if v is not None)
 
 
 def write_run_log(target: Path, run: dict, published: bool, blocked: list[str], warnings: list[str]) -> Path:

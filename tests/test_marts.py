@@ -148,6 +148,15 @@ def test_the_marts_pass_the_reconciliation_suite(db):
     assert failed == []
 
 
+def test_force_year_changes(db):
+    c = by_key(db, "force_year_changes", "force_code", "financial_year")
+    assert {k[0]: (v["previous_offences"], v["offences"], v["pct_change"]) for k, v in c.items()} == {
+        TVP: (15, 30, 100.0),      # (30 - 15) / 15
+        KENT: (20, 19, -5.0),      # (19 - 20) / 20
+        DORSET: (7, 4, -42.9),     # (4 - 7) / 7 = -42.857
+    }  # Gwent has no previous year: no row
+
+
 def test_force_audit(tmp_path):
     path = tmp_path / "audit.duckdb"
     offences = pd.DataFrame([row(TVP, "2016/17", "88A", None, 9), row(TVP, "2016/17", "86", None, None, suppressed=True),

@@ -88,10 +88,19 @@ def clean_tables() -> dict[str, pd.DataFrame]:
         "financial_year": ["2016/17", "2016/17", "2017/18"],
         "offence_group": ["sexual assault", "rape", "indecent images"], "offences": ints(4, 2, 6),
     })
+    force_replies = pd.DataFrame({
+        "round": ["2017-online", "2017-online"], "force_code": [CUMBRIA, LANCASHIRE],
+        "force_name": ["Cumbria", "Lancashire"], "reply": ["data", "data"], "message": [None, None],
+    })
+    force_year_changes = pd.DataFrame({
+        "force_code": [LANCASHIRE], "force_name": ["Lancashire"], "financial_year": ["2017/18"],
+        "offences": ints(6), "previous_offences": ints(2), "pct_change": [200.0],
+    })
     return {
         "offences": offences, "stated_totals": stated_totals, "force_year_totals": force_year_totals,
         "headline_figures": headline_figures, "age_distribution": age_distribution,
-        "offence_group_totals": offence_group_totals,
+        "offence_group_totals": offence_group_totals, "force_replies": force_replies,
+        "force_year_changes": force_year_changes,
     }
 
 
@@ -114,7 +123,7 @@ def failures(results) -> dict[tuple[str, str | None], quality.CheckResult]:
 
 def test_shipped_suites_cover_every_table_and_read_reference_lists(suites):
     assert set(suites) == {"offences", "force_year_totals", "headline_figures", "reconciliation",
-                           "stated_totals"}
+                           "stated_totals", "force_replies", "force_year_changes"}
     forces = next(e for e in suites["offences"].expectations
                   if e.name == "expect_column_values_to_be_in_set" and e.kwargs["column"] == "force_code")
     assert len(forces.kwargs["value_set"]) == 43 and CUMBRIA in forces.kwargs["value_set"]
@@ -174,7 +183,8 @@ def test_a_clean_warehouse_passes_every_suite(clean_results):
     assert clean_results and failures(clean_results) == {}
     assert quality.blocking(clean_results) == []
     assert {r.suite for r in clean_results} == {"offences", "force_year_totals", "headline_figures",
-                                                "reconciliation", "stated_totals"}
+                                                "reconciliation", "stated_totals", "force_replies",
+                                                "force_year_changes"}
     assert all(r.unexpected_count in (0, None) for r in clean_results)
 
 
@@ -346,6 +356,21 @@ def test_validate_warehouse_reads_a_duckdb_file_read_only(tmp_path, suites):
     assert bad.unexpected_examples == [{"path": "cumbria/reply.xlsx", "source": "Data!Z9",
                                         "force_code": "E99999999"}]
     assert len(results) == sum(len(s.expectations) for s in suites.values())
+
+
+def test_forces_without_data_and_implausible_changes_are_warnings(suites):
+    tables = clean_tables()
+    tables["force_replies"].loc[1, ["reply", "message"]] = ["refused", "refused under section 12"]
+    tables["force_year_changes"].loc[0, "pct_change"] = 250.0
+    results = quality.validate(
+        {k: tables[k] for k in ("force_replies", "force_year_changes")},
+        [suites["force_replies"], suites["force_year_changes"]])
+    failed = [r for r in results if not r.success]
+    assert {(r.suite, r.severity) for r in failed} == {("force_replies", "warning"), ("force_year_changes", "warning")}
+    assert quality.blocking(results) == []
+    replies = next(r for r in failed if r.suite == "force_replies")
+    assert replies.unexpected_examples[0]["force_name"] == "Lancashire"
+    assert replies.unexpected_examples[0]["message"] == "refused under section 12"
 
 
 def test_results_frame_matches_the_validation_results_table(unreconciled_results):
