@@ -48,6 +48,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--force", help="only forces whose name contains this")
     p.set_defaults(func=cmd_audit)
 
+    p = sub.add_parser("explain", help="trace a figure to the files and cells it was added up from")
+    p.add_argument("--warehouse", type=Path, default=DEFAULT_WAREHOUSE)
+    p.add_argument("--year", required=True, help="financial year, e.g. 2016/17")
+    p.add_argument("--force", help="a force's name, alias or code; without it, the headline by force")
+    p.set_defaults(func=cmd_explain)
+
     p = sub.add_parser("simulate", help="write a synthetic FOI round into a raw folder")
     p.add_argument("--out", type=Path, default=DEFAULT_RAW, help="raw folder to write into")
     p.add_argument("--seed", type=int, default=2017)
@@ -61,7 +67,11 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_serve)
 
     args = parser.parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except BrokenPipeError:  # `foi explain ... | head`: the reader has all it wanted
+        sys.stderr.close()
+        return 0
 
 
 def cmd_refresh(args) -> int:
@@ -156,6 +166,55 @@ def cmd_audit(args) -> int:
             print(f"    figures: {row['figures_loaded']}")
         if row["messages"]:
             print(f"    {row['messages']}")
+    return 0
+
+
+def cmd_explain(args) -> int:
+    if not args.warehouse.exists():
+        print(f"foi explain: no warehouse at {args.warehouse}; run `foi refresh` first", file=sys.stderr)
+        return 2
+    from flows.warehouse import rows
+
+    if args.force is None:
+        found = rows(args.warehouse, "SELECT force_name, offences, suppressed_cells FROM force_year_totals "
+                     "WHERE financial_year = ? ORDER BY offences DESC, force_name", [args.year])
+        if not found:
+            print(f"No figures for {args.year}.")
+            return 1
+        print(f"{args.year}: {sum(r['offences'] for r in found):,} offences from {len(found)} forces")
+        for r in found:
+            extra = f" (+{r['suppressed_cells']} suppressed cells)" if r["suppressed_cells"] else ""
+            print(f"  {r['offences']:>7,}  {r['force_name']}{extra}")
+        return 0
+    from flows.forces import ForceNameError, by_code, match_force
+
+    try:
+        is_code = len(args.force) == 9 and args.force[0] in "EW" and args.force[1:].isdigit()
+        force = by_code(args.force) if is_code else match_force(args.force)
+    except (ForceNameError, KeyError) as exc:
+        print(f"foi explain: {exc}", file=sys.stderr)
+        return 2
+    code = force.code
+    cells = rows(args.warehouse, """
+        SELECT round, path, source, offence_code, victim_age_min, victim_age_max, offences, suppressed,
+               offences_upper
+        FROM current_offences
+        WHERE force_code = ? AND financial_year = ? AND in_totals
+        ORDER BY path, source""", [code, args.year])
+    if not cells:
+        print(f"No figures for {force.name} in {args.year}.")
+        return 1
+    known = sum(c["offences"] or 0 for c in cells)
+    hidden = [c for c in cells if c["suppressed"]]
+    print(f"{force.name} ({code}) {args.year}: {known:,} offences, the sum of {len(cells) - len(hidden)} known "
+          f"counts" + (f"; {len(hidden)} suppressed cells (up to {sum(c['offences_upper'] for c in hidden)})"
+                       f" are not added" if hidden else ""))
+    for c in cells:
+        age = ("" if c["victim_age_min"] is None else
+               f" age {c['victim_age_min']}" + ("" if c["victim_age_max"] == c["victim_age_min"]
+                                                else f"-{c['victim_age_max']}"))
+        value = "suppressed" if c["suppressed"] else f"{c['offences']:,}"
+        print(f"  {value:>10}  {c['path']} {c['source']}  {c['offence_code'] or ''}{age}")
     return 0
 
 

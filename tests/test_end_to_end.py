@@ -155,3 +155,27 @@ def test_headline_does_not_import_prefect_or_gx(published):
     )
     out = subprocess.run([sys.executable, "-c", code, str(db)], capture_output=True, text=True, check=True)
     assert "HEAVY []" in out.stdout
+
+
+def test_explain_traces_thames_valley_to_its_cells(published, capsys):
+    _, raw, db = published
+    assert main(["explain", "--warehouse", str(db), "--year", "2016/17", "--force", "TVP"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("Thames Valley (E23000029) 2016/17: 183 offences")
+    cells = [line.split() for line in lines[1:]]
+    assert sum(int(c[0].replace(",", "")) for c in cells if c[0] != "suppressed") == 183
+    import re
+
+    import openpyxl  # each named cell really holds the number printed beside it
+    for line in lines[1:]:
+        value, path, sheet, cell = re.match(r"\s*(\S+)\s+(.+?\.xlsx) '?(.+?)'?!([A-Z]+\d+)\s", line).groups()
+        wb = openpyxl.load_workbook(raw / path, read_only=True)
+        assert str(wb[sheet][cell].value) == value
+
+
+def test_explain_by_force_adds_up_to_the_headline(published, capsys):
+    _, _, db = published
+    assert main(["explain", "--warehouse", str(db), "--year", "2016/17"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "2016/17: 5,653 offences from 40 forces"
+    assert sum(int(line.split()[0].replace(",", "")) for line in lines[1:]) == 5653
