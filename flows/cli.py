@@ -59,6 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=2017)
     p.add_argument("--round", dest="round_name", default=SAMPLE_ROUND)
     p.add_argument("--scale", type=float, default=1.0, help="multiply volumes (benchmarks)")
+    p.add_argument("--records", type=float, default=None,
+                   help="share of data forces that send record-level lists (benchmarks)")
+    p.add_argument("--rounds", type=int, default=1, help="write this many yearly rounds (benchmarks)")
     p.set_defaults(func=cmd_simulate)
 
     p = sub.add_parser("serve", help="run the yearly refresh on its schedule (Prefect deployment)")
@@ -219,13 +222,16 @@ def cmd_explain(args) -> int:
 
 
 def cmd_simulate(args) -> int:
-    from flows.simulate import simulate_round
+    from flows.simulate import simulate_round, simulate_rounds
 
-    truth = simulate_round(args.out, seed=args.seed, round_name=args.round_name, scale=args.scale)
-    print(f"Wrote round {args.round_name} under {args.out} (seed {args.seed}).")
-    summary = getattr(truth, "summary", None)
-    if callable(summary):
-        print(summary())
+    if args.rounds > 1:
+        truths = simulate_rounds(args.out, rounds=args.rounds, seed=args.seed, scale=args.scale,
+                                 record_level_share=args.records)
+    else:
+        truths = [simulate_round(args.out, seed=args.seed, round_name=args.round_name, scale=args.scale,
+                                 record_level_share=args.records)]
+    for truth in truths:
+        print(f"Wrote round {truth.round_name} under {args.out} (seed {args.seed}): {truth.summary()}")
     return 0
 
 
