@@ -62,7 +62,8 @@ def read_reply(reply: ReplyFile) -> ReplyReading:
             message=f"{reply.rel_path}: could not be opened ({type(exc).__name__}: {exc})",
         )
     try:
-        found = read_file(workbook, file_name=reply.path.name)
+        found = read_file(workbook, file_name=reply.path.name, force_code=reply.force_code,
+                          round_name=reply.round)
     except Exception as exc:
         return ReplyReading(
             reply, QUARANTINED,

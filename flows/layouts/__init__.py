@@ -71,11 +71,12 @@ def read_sheet(sheet: Sheet, context: SheetContext) -> Reading:
     return best
 
 
-def read_file(workbook: Workbook, *, file_name: str, mappings: Iterable[Recipe] | None = None) -> FileReading:
+def read_file(workbook: Workbook, *, file_name: str, mappings: Iterable[Recipe] | None = None,
+              force_code: str | None = None, round_name: str | None = None) -> FileReading:
     """Every figure of one reply file, with the problems that make it untrustworthy."""
     recipes = load_mappings() if mappings is None else list(mappings)
     names = [s.name for s in workbook.sheets]
-    recipe = next((m for m in recipes if m.matches(file_name, names)), None)
+    recipe = next((m for m in recipes if m.matches(file_name, names, force_code, round_name)), None)
     out = FileReading(layout="")
     used: list[str] = []
     for sheet in workbook.sheets:

@@ -42,8 +42,17 @@ class Recipe:
     headers: dict[str, list[str]] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
     description: str = ""
+    force_code: str | None = None  # only this force's replies (match.force)
+    round: str | None = None  # only rounds whose name matches this glob (match.round)
 
-    def matches(self, file_name: str, sheet_names: list[str]) -> bool:
+    def matches(self, file_name: str, sheet_names: list[str], force_code: str | None = None,
+                round_name: str | None = None) -> bool:
+        """A recipe that names a force never applies to another force's file: many forces
+        send files with the same name ('response.xlsx')."""
+        if self.force_code is not None and force_code is not None and force_code != self.force_code:
+            return False
+        if self.round is not None and round_name is not None and not fnmatch.fnmatch(round_name, self.round):
+            return False
         if not fnmatch.fnmatch(file_name.lower(), self.file_name.lower()):
             return False
         return all(s in sheet_names for s in self.sheets)
@@ -78,6 +87,14 @@ def recipe_from(data: dict, name: str) -> Recipe:
                 and 0 <= bounds[0] <= bounds[1]):
             raise ValueError(f"{name}: suppressed['{marker}'] must be [lower, upper]")
         suppressed[str(marker)] = (bounds[0], bounds[1])
+    force_code = None
+    if match.get("force"):
+        from flows.forces import ForceNameError, match_force
+
+        try:
+            force_code = match_force(str(match["force"])).code
+        except ForceNameError as exc:
+            raise ValueError(f"{name}: match.force: {exc}") from exc
     sheets = match.get("sheets") or []
     if isinstance(sheets, str):
         sheets = [sheets]
@@ -93,6 +110,8 @@ def recipe_from(data: dict, name: str) -> Recipe:
         headers=headers,
         labels={str(k): str(v) for k, v in (data.get("labels") or {}).items()},
         description=str(data.get("description") or ""),
+        force_code=force_code,
+        round=str(match["round"]) if match.get("round") else None,
     )
 
 
