@@ -26,6 +26,7 @@ os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 
 from prefect import flow, get_run_logger, task  # noqa: E402
+from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings  # noqa: E402
 
 from flows import discover as discovery  # noqa: E402
@@ -50,7 +51,9 @@ def _read_key(context, parameters) -> str:
     return reading_cache_key(parameters["reply"], parameters["fingerprint"])
 
 
-@task(name="discover")
+# Only reading is cached (on file hashes). The other stages take whole rounds of
+# observations as inputs: hashing those for a cache key would cost more than the stage.
+@task(name="discover", cache_policy=NO_CACHE)
 def discover_task(raw_dir: Path) -> list[discovery.Round]:
     rounds, problems = discovery.discover_raw(raw_dir)
     for problem in problems:
@@ -70,12 +73,12 @@ def read_task(reply: discovery.ReplyFile, fingerprint: str) -> ReplyReading:
     return read_reply(reply)
 
 
-@task(name="normalise")
+@task(name="normalise", cache_policy=NO_CACHE)
 def normalise_task(rounds, readings) -> fact_stage.Facts:
     return fact_stage.build_facts(rounds, readings)
 
 
-@task(name="load")
+@task(name="load", cache_policy=NO_CACHE)
 def load_task(facts: fact_stage.Facts, staged: Path, run: dict) -> Path:
     warehouse.build(
         staged,
@@ -88,7 +91,7 @@ def load_task(facts: fact_stage.Facts, staged: Path, run: dict) -> Path:
     return staged
 
 
-@task(name="validate")
+@task(name="validate", cache_policy=NO_CACHE)
 def validate_task(staged: Path, run_id: str, expectations_dir: Path | None = None) -> list[quality.CheckResult]:
     suites = quality.load_suites(expectations_dir) if expectations_dir else None
     results = quality.validate_warehouse(staged, suites)
@@ -96,7 +99,7 @@ def validate_task(staged: Path, run_id: str, expectations_dir: Path | None = Non
     return results
 
 
-@task(name="publish")
+@task(name="publish", cache_policy=NO_CACHE)
 def publish_task(staged: Path, target: Path, blocked: list[str]) -> bool:
     if blocked:
         warehouse.discard(staged)
