@@ -27,6 +27,26 @@ NOT_TERRITORIAL = {
     "psni": "the Police Service of Northern Ireland",
     "northern ireland": "the Police Service of Northern Ireland",
 }
+# Regions people file under: never a force, always reported with the forces they hold.
+_EAST_MIDLANDS = ("Derbyshire", "Leicestershire", "Lincolnshire", "Northamptonshire",
+                  "Nottinghamshire")
+_WEST_MIDLANDS = ("Staffordshire", "Warwickshire", "West Mercia", "West Midlands")
+_YORKSHIRE = ("Humberside", "North Yorkshire", "South Yorkshire", "West Yorkshire")
+REGIONS: dict[str, tuple[str, ...]] = {
+    "midlands": _EAST_MIDLANDS + _WEST_MIDLANDS,
+    "east midlands": _EAST_MIDLANDS,
+    "yorkshire": _YORKSHIRE,
+    "yorkshire and humber": _YORKSHIRE,
+    "wales": ("Dyfed-Powys", "Gwent", "North Wales", "South Wales"),
+    "london": ("City of London", "Metropolitan Police"),
+    "north east": ("Cleveland", "Durham", "Northumbria"),
+    "north west": ("Cheshire", "Cumbria", "Greater Manchester", "Lancashire", "Merseyside"),
+    "south east": ("Hampshire", "Kent", "Surrey", "Sussex", "Thames Valley"),
+    "south west": ("Avon and Somerset", "Devon and Cornwall", "Dorset", "Gloucestershire",
+                   "Wiltshire"),
+    "east england": ("Bedfordshire", "Cambridgeshire", "Essex", "Hertfordshire", "Norfolk",
+                     "Suffolk"),
+}
 
 
 @dataclass(frozen=True)
@@ -97,7 +117,13 @@ def by_code(code: str) -> Force:
 
 
 def match_force(name: str) -> Force:
-    """The one force `name` means, or an error saying why it means none or several."""
+    """The one force `name` means, or an error saying why it means none or several.
+
+    Only an exact match (after `normalise`) on a name or alias is accepted. Partial
+    matches ('Thames', 'Thames Valley FOI', 'Surrey and Sussex') and regions ('Yorkshire',
+    'Midlands') only explain the refusal: a guess that is wrong once puts a force's
+    figures on another force's line.
+    """
     key = normalise(name)
     if not key:
         raise ForceNotFound(f"'{name}' does not name a police force")
@@ -108,16 +134,25 @@ def match_force(name: str) -> Force:
             if key == words or key.startswith(words + " "):
                 raise ForceNotFound(
                     f"'{name}' is {body}, not one of the 43 territorial forces of England and Wales")
-        # Only to explain the failure: forces whose names contain every word typed.
-        wanted = set(key.split())
-        candidates = sorted(
-            f.name for f in load_forces() if wanted <= set(normalise(f.name).split())
-        )
+        candidates = REGIONS.get(key) or _partial_matches(key)
         if len(candidates) > 1:
-            raise AmbiguousForce(f"'{name}' could be any of: {', '.join(candidates)}")
+            raise AmbiguousForce(f"'{name}' could be any of: {', '.join(sorted(candidates))}")
         hint = f" (did you mean {candidates[0]}? name the folder exactly)" if candidates else ""
         raise ForceNotFound(f"'{name}' matches no force name or alias in schemas/forces.csv{hint}")
     if len(codes) > 1:
         names = sorted(by_code(c).name for c in codes)
         raise AmbiguousForce(f"'{name}' could be any of: {', '.join(names)}")
     return by_code(next(iter(codes)))
+
+
+def _partial_matches(key: str) -> list[str]:
+    """Forces with a name or alias that contains every word typed, or whose every word
+    was typed: only to say what a refused name could have meant."""
+    typed = set(key.split())
+    found = set()
+    for force in load_forces():
+        for alias in (force.name, *force.aliases):
+            words = set(normalise(alias).split())
+            if words and (typed <= words or words <= typed):
+                found.add(force.name)
+    return sorted(found)

@@ -3,14 +3,15 @@ from __future__ import annotations
 
 import pytest
 
-from flows.forces import AmbiguousForce, ForceNotFound, load_forces, match_force
+from flows.forces import REGIONS, AmbiguousForce, ForceNotFound, load_forces, match_force
 
 
 def spellings(name: str) -> list[str]:
     return [
         name, name.upper(), name.lower(), name.replace(" ", "-"), name.replace(" ", "_"),
         f"{name} Police", f"{name} Constabulary", f"{name} Police Service",
-        name.replace(" and ", " & "), f"  {name}  ",
+        f"{name} Police Force", f"{name}_police_service", f"The {name} Police".upper(),
+        name.replace(" and ", " & "), name.replace("&", " and "), f"  {name}  ",
     ]
 
 
@@ -47,6 +48,10 @@ def test_common_abbreviations_and_separators(typed, code):
     ("Yorkshire", ["North Yorkshire", "South Yorkshire", "West Yorkshire"]),
     ("Wales", ["North Wales", "South Wales"]),
     ("Yorkshire Police", ["North Yorkshire", "South Yorkshire", "West Yorkshire"]),
+    ("Midlands", ["Derbyshire", "Nottinghamshire", "West Mercia", "West Midlands"]),
+    ("London", ["City of London", "Metropolitan Police"]),
+    ("West", ["West Mercia", "West Midlands", "West Yorkshire"]),
+    ("Surrey_and_Sussex", ["Surrey", "Sussex"]),
 ])
 def test_ambiguous_names_are_rejected_with_the_candidates(typed, candidates):
     with pytest.raises(AmbiguousForce) as err:
@@ -55,7 +60,10 @@ def test_ambiguous_names_are_rejected_with_the_candidates(typed, candidates):
         assert name in str(err.value)
 
 
-@pytest.mark.parametrize("typed", ["British Transport Police", "BTP", "Police Scotland", "Gotham", "Police", ""])
+@pytest.mark.parametrize("typed", [
+    "British Transport Police", "BTP", "Police Scotland", "Police Service of Northern Ireland",
+    "Gotham", "Police", "", "---",
+])
 def test_unknown_and_non_territorial_names_are_rejected(typed):
     with pytest.raises(ForceNotFound):
         match_force(typed)
@@ -65,3 +73,27 @@ def test_a_partial_name_is_not_guessed():
     with pytest.raises(ForceNotFound) as err:
         match_force("Thames")
     assert "Thames Valley" in str(err.value)  # suggested, not chosen
+
+
+@pytest.mark.parametrize("typed", ["British Transport Police", "btp_foi"])
+def test_british_transport_police_is_named_as_not_territorial(typed):
+    with pytest.raises(ForceNotFound, match="British Transport Police, not one of the 43"):
+        match_force(typed)
+
+
+@pytest.mark.parametrize("typed,meant", [
+    ("Thames Valley Police Force FOI", "Thames Valley"),
+    ("Devon and Cornwall reply 2017", "Devon and Cornwall"),
+    ("Mercia", "West Mercia"),
+])
+def test_a_name_with_extra_or_missing_words_is_refused_with_a_hint(typed, meant):
+    with pytest.raises(ForceNotFound, match=f"did you mean {meant}\\?"):
+        match_force(typed)
+
+
+def test_regions_list_only_real_forces_and_no_region_is_a_force():
+    names = {f.name for f in load_forces()}
+    for region, forces in REGIONS.items():
+        assert set(forces) <= names, region
+        with pytest.raises(AmbiguousForce):
+            match_force(region)
