@@ -20,6 +20,18 @@ from flows import SCHEMAS
 MARTS = SCHEMAS / "marts"
 DDL = SCHEMAS / "warehouse.sql"
 
+# The column lists live in flows.facts (which builds the frames); they are re-exported
+# here on first use so importing this module does not import pandas.
+_FACT_COLUMNS = ("OFFENCES_COLUMNS", "RETURNS_COLUMNS", "STATED_TOTALS_COLUMNS", "FORCE_REPLIES_COLUMNS")
+
+
+def __getattr__(name: str):
+    if name in _FACT_COLUMNS:
+        from flows import facts
+
+        return getattr(facts, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 def connect(path: Path | str, read_only: bool = True) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(path), read_only=read_only)
@@ -51,7 +63,7 @@ def build(path: Path, *, offences, returns, stated_totals, force_replies, run: d
         con.execute("CHECKPOINT")
     except BaseException:
         con.close()
-        path.unlink(missing_ok=True)
+        discard(path)
         raise
     con.close()
 
@@ -95,7 +107,11 @@ def build_marts(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def append(path: Path, table: str, frame) -> None:
-    """Add rows to a table of a staged (unpublished) warehouse."""
+    """Add rows to a table of a staged (unpublished) warehouse, e.g. validation results.
+
+    The frame's columns are matched to the table's by name, so it may leave out
+    columns that are allowed to be NULL.
+    """
     con = duckdb.connect(str(path))
     try:
         _insert(con, table, frame, list(frame.columns))

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from flows import warehouse
-from flows.facts import FORCE_REPLIES_COLUMNS, OFFENCES_COLUMNS, RETURNS_COLUMNS, STATED_TOTALS_COLUMNS
+from flows.warehouse import FORCE_REPLIES_COLUMNS, OFFENCES_COLUMNS, RETURNS_COLUMNS, STATED_TOTALS_COLUMNS
 
 
 def empty_facts(**override):
@@ -70,3 +70,39 @@ def test_append_adds_rows_to_a_staged_file(tmp_path):
                            "unexpected_examples": "[]"}])
     warehouse.append(path, "validation_results", frame)
     assert warehouse.rows(path, "SELECT suite FROM validation_results") == [{"suite": "s"}]
+
+
+@pytest.mark.parametrize("table, columns", [
+    ("offences", OFFENCES_COLUMNS), ("returns", RETURNS_COLUMNS),
+    ("stated_totals", STATED_TOTALS_COLUMNS), ("force_replies", FORCE_REPLIES_COLUMNS),
+])
+def test_column_lists_match_the_ddl_and_the_facts_stage(tmp_path, table, columns):
+    from flows import facts
+
+    path = tmp_path / "w.duckdb"
+    warehouse.build(path, **empty_facts())
+    ddl = [r["column_name"] for r in warehouse.rows(
+        path, "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
+        [table])]
+    assert ddl == columns
+    assert getattr(facts, f"{table.upper()}_COLUMNS") == columns
+
+
+def test_a_failed_build_leaves_the_published_warehouse_untouched(tmp_path):
+    target = tmp_path / "foi.duckdb"
+    warehouse.build(target, **empty_facts())
+    before = target.read_bytes()
+    staged = warehouse.staging_path(target)
+    with pytest.raises(ValueError, match="lacks columns"):
+        warehouse.build(staged, **empty_facts(returns=pd.DataFrame({"round": ["x"]})))
+    assert target.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["foi.duckdb"]  # no staged file left behind
+
+
+def test_publish_leaves_only_the_target(tmp_path):
+    target = tmp_path / "foi.duckdb"
+    staged = warehouse.staging_path(target)
+    warehouse.build(staged, **empty_facts())
+    warehouse.publish(staged, target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["foi.duckdb"]
+    assert warehouse.read_table(target, "forces").shape == (43, 3)

@@ -11,7 +11,7 @@ SELECT
         + coalesce(sum(o.offences_upper) FILTER (WHERE o.suppressed), 0))::BIGINT AS offences_upper,
     count(*) FILTER (WHERE o.suppressed)::BIGINT                           AS suppressed_cells
 FROM current_offences o
-JOIN forces f USING (force_code)
+LEFT JOIN forces f USING (force_code)  -- never drop a figure for want of a name
 WHERE o.in_totals
 GROUP BY ALL
 ORDER BY o.financial_year, o.force_code;

@@ -1,10 +1,14 @@
 -- Offences by exact victim age (bands are not exact ages), from the table of each
--- force-year chosen for the age figures. Suppressed cells are counted, not summed.
+-- force-year chosen for the age figures. offences: the sum of the known counts, NULL
+-- when every cell at that age is suppressed (a suppressed count is never shown as 0);
+-- offences_upper: plus the largest value each suppressed cell can hold.
 CREATE OR REPLACE TABLE age_distribution AS
 SELECT
     financial_year,
     victim_age_min                               AS victim_age,
-    coalesce(sum(offences), 0)::BIGINT           AS offences,
+    sum(offences)::BIGINT                        AS offences,
+    (coalesce(sum(offences), 0)
+        + coalesce(sum(offences_upper) FILTER (WHERE suppressed), 0))::BIGINT AS offences_upper,
     count(*) FILTER (WHERE suppressed)::BIGINT   AS suppressed_cells
 FROM current_offences
 WHERE in_age_figures

@@ -2,8 +2,11 @@
 --   pct_change: against the previous year as published (all forces with data each year)
 --   like_for_like_pct_change: over the forces with data in both years
 --   per_day: offences / days in the financial year (366 when it holds 29 February)
---   modal_age: the exact age with the most known offences (ties: the youngest)
---   aged_10_and_under: exact ages <= 10 and bands lying wholly at or under 10
+--   modal_age_offences: the most known offences at any one exact age (NULL: no known count)
+--   modal_age: the exact age holding them (ties: the youngest; NULL when the most is 0)
+--   modal_age_certain: no other age could reach that count through its suppressed cells
+--   aged_10_and_under: known counts of exact ages <= 10 and of bands lying wholly at or
+--     under 10; aged_10_and_under_upper adds the most their suppressed cells can hold
 --   youngest_age: the youngest exact age with a known count > 0 or a suppressed cell
 CREATE OR REPLACE TABLE headline_figures AS
 WITH years AS (
@@ -29,15 +32,23 @@ matched AS (
     GROUP BY cur.financial_year
 ),
 modal AS (
-    SELECT financial_year, victim_age AS modal_age, offences AS modal_age_offences
+    SELECT
+        financial_year,
+        CASE WHEN offences > 0 THEN victim_age END AS modal_age,
+        offences                                   AS modal_age_offences,
+        offences > coalesce(max(offences_upper) OVER (
+            PARTITION BY financial_year ORDER BY offences DESC NULLS LAST, victim_age
+            ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING), -1) AS modal_age_certain
     FROM age_distribution
-    WHERE offences > 0
-    QUALIFY row_number() OVER (PARTITION BY financial_year ORDER BY offences DESC, victim_age) = 1
+    QUALIFY row_number() OVER (
+        PARTITION BY financial_year ORDER BY offences DESC NULLS LAST, victim_age) = 1
 ),
 young AS (
     SELECT
         financial_year,
         coalesce(sum(offences) FILTER (WHERE victim_age_max <= 10), 0)::BIGINT AS aged_10_and_under,
+        coalesce(sum(offences_upper) FILTER (WHERE victim_age_max <= 10), 0)::BIGINT
+                                                                  AS aged_10_and_under_upper,
         min(victim_age_min) FILTER (
             WHERE victim_age_min = victim_age_max AND (offences > 0 OR suppressed)
         ) AS youngest_age,
@@ -63,7 +74,9 @@ SELECT
     md.modal_age,
     md.modal_age_offences,
     CASE WHEN yg.aged_rows > 0 THEN yg.aged_10_and_under END          AS aged_10_and_under,
-    yg.youngest_age
+    yg.youngest_age,
+    CASE WHEN md.modal_age IS NOT NULL THEN md.modal_age_certain END  AS modal_age_certain,
+    CASE WHEN yg.aged_rows > 0 THEN yg.aged_10_and_under_upper END    AS aged_10_and_under_upper
 FROM years y
 LEFT JOIN years p   ON p.start_year = y.start_year - 1
 LEFT JOIN matched m ON m.financial_year = y.financial_year
