@@ -17,7 +17,7 @@ from defusedxml.ElementTree import iterparse
 
 from flows.cells.errors import UnreadableFile
 from flows.cells.grid import MergedRange, Workbook
-from flows.cells.values import SheetFormat, Spans, open_book, read_sheet, worksheets
+from flows.cells.values import SheetFormat, Spans, read_book
 
 TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
 STYLE = "{urn:oasis:names:tc:opendocument:xmlns:style:1.0}"
@@ -26,15 +26,7 @@ _HIDDEN_VISIBILITY = ("collapse", "filter")
 
 
 def read_ods(path: str | Path) -> Workbook:
-    path = Path(path)
-    book = open_book(path, "ods")
-    formats = _formatting(path)
-    sheets = []
-    for name, hidden in worksheets(path, book):
-        fmt = formats.get(name, SheetFormat(merged=[]))
-        fmt.hidden = fmt.hidden or hidden
-        sheets.append(read_sheet(path, book, name, fmt))
-    return Workbook(path=str(path), file_type="ods", sheets=sheets)
+    return read_book(Path(path), "ods", _formatting, lambda: SheetFormat(merged=[]))
 
 
 def _formatting(path: Path) -> dict[str, SheetFormat]:

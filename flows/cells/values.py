@@ -12,12 +12,12 @@ import tempfile
 from bisect import bisect_right
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Container, Iterable
+from typing import Callable, Container, Iterable
 
 import python_calamine
 
 from flows.cells.errors import UnreadableFile
-from flows.cells.grid import Cell, MergedRange, Sheet
+from flows.cells.grid import Cell, MergedRange, Sheet, Workbook
 
 _CALAMINE_SUFFIXES = {"xlsx": (".xlsx", ".xlsm"), "xls": (".xls",), "ods": (".ods",)}
 
@@ -103,6 +103,26 @@ def worksheets(path: Path, book: python_calamine.CalamineWorkbook) -> list[tuple
             continue
         out.append((m.name, m.visible != python_calamine.SheetVisibleEnum.Visible))
     return out
+
+
+def read_book(
+    path: Path,
+    file_type: str,
+    formatting: Callable[[Path], dict[str, SheetFormat]],
+    default: Callable[[], SheetFormat],
+) -> Workbook:
+    """Every sheet of an xls or ods file: values from calamine, formatting from the
+    format's own reader (`formatting`), `default()` for a sheet it says nothing about."""
+    book = open_book(path, file_type)
+    formats = formatting(path)
+    sheets = []
+    for name, hidden in worksheets(path, book):
+        fmt = formats.get(name)
+        if fmt is None:
+            fmt = default()
+        fmt.hidden = fmt.hidden or hidden
+        sheets.append(read_sheet(path, book, name, fmt))
+    return Workbook(path=str(path), file_type=file_type, sheets=sheets)
 
 
 def read_sheet(path: Path, book: python_calamine.CalamineWorkbook, name: str, fmt: SheetFormat) -> Sheet:

@@ -9,19 +9,11 @@ from pathlib import Path
 
 from flows.cells.errors import UnreadableFile
 from flows.cells.grid import Workbook
-from flows.cells.values import SheetFormat, Spans, is_library_failure, open_book, read_sheet, worksheets
+from flows.cells.values import SheetFormat, Spans, is_library_failure, read_book
 
 
 def read_xls(path: str | Path) -> Workbook:
-    path = Path(path)
-    book = open_book(path, "xls")
-    formats = _formatting(path)
-    sheets = []
-    for name, hidden in worksheets(path, book):
-        fmt = formats.get(name, SheetFormat())
-        fmt.hidden = fmt.hidden or hidden
-        sheets.append(read_sheet(path, book, name, fmt))
-    return Workbook(path=str(path), file_type="xls", sheets=sheets)
+    return read_book(Path(path), "xls", _formatting, SheetFormat)
 
 
 def _formatting(path: Path) -> dict[str, SheetFormat]:
