@@ -9,6 +9,8 @@ them (path and cell, or the table's key) so a reviewer can find the number.
 
 GX costs seconds to import, so it is imported on first validation, never at import.
 GX cannot validate DuckDB through duckdb-engine: tables are read out as DataFrames.
+GX's own result objects can be kept (`gx_validations`) for flows/report to build Data
+Docs from exactly what ran.
 """
 from __future__ import annotations
 
@@ -45,6 +47,17 @@ class CheckResult:
     unexpected_count: int | None  # None when the check is not row by row, or could not run
     unexpected_examples: list[dict] = field(default_factory=list)
     why: str = ""
+
+
+@dataclass
+class GxValidation:
+    """One suite's Great Expectations results as GX returned them: an
+    ExpectationSuiteValidationResult per frame validated (the suite's table, then one per
+    comparison). Kept so that Data Docs show what really ran, not a re-rendering."""
+
+    suite: str
+    tables: tuple[str, ...]
+    runs: list[Any] = field(default_factory=list)
 
 
 # --- row checks: where GX has no expectation -------------------------------------------
@@ -276,27 +289,37 @@ def _compare(raw: Any, fail: Callable[[str], ValueError], where: str) -> Compare
 
 
 def validate(
-    tables: dict[str, pd.DataFrame], suites: Iterable[SuiteSpec] | None = None
+    tables: dict[str, pd.DataFrame],
+    suites: Iterable[SuiteSpec] | None = None,
+    gx_validations: list[GxValidation] | None = None,
 ) -> list[CheckResult]:
     """Run the suites (all of schemas/expectations by default) on the given tables.
 
     A suite whose table is not given fails (critical) rather than being skipped: a
     missing table is never a passing one. Pass `suites` to check only some tables.
+    Pass a list as `gx_validations` to have each suite's GX results appended to it.
     """
     results: list[CheckResult] = []
     for suite in load_suites() if suites is None else suites:
+        runs: list[Any] = []
         missing = [t for t in suite.tables if t not in tables]
         results += [_missing_table(suite, t) for t in missing]
         plain = [e for e in suite.expectations if not e.compare]
         if plain and suite.table not in missing:
-            results += _check_table(suite, plain, tables[suite.table])
+            results += _check_table(suite, plain, tables[suite.table], runs)
         for i, spec in enumerate(e for e in suite.expectations if e.compare):
             if spec.compare.left.table not in missing and spec.compare.right.table not in missing:
-                results.append(_check_comparison(suite, spec, i, tables))
+                results.append(_check_comparison(suite, spec, i, tables, runs))
+        if gx_validations is not None and runs:
+            gx_validations.append(GxValidation(suite.name, tuple(suite.tables), runs))
     return results
 
 
-def validate_warehouse(path: Path | str, suites: Iterable[SuiteSpec] | None = None) -> list[CheckResult]:
+def validate_warehouse(
+    path: Path | str,
+    suites: Iterable[SuiteSpec] | None = None,
+    gx_validations: list[GxValidation] | None = None,
+) -> list[CheckResult]:
     """Validate a DuckDB warehouse file, opened read-only so checking never changes it."""
     import duckdb
 
@@ -308,7 +331,7 @@ def validate_warehouse(path: Path | str, suites: Iterable[SuiteSpec] | None = No
                 tables[name] = con.table(name).df()
             except duckdb.CatalogException:
                 pass  # reported by validate() as a missing table
-    return validate(tables, suites)
+    return validate(tables, suites, gx_validations)
 
 
 def blocking(results: Iterable[CheckResult]) -> list[CheckResult]:
@@ -344,7 +367,9 @@ def _missing_table(suite: SuiteSpec, table: str) -> CheckResult:
     )
 
 
-def _check_table(suite: SuiteSpec, specs: list[ExpectationSpec], table: pd.DataFrame) -> list[CheckResult]:
+def _check_table(
+    suite: SuiteSpec, specs: list[ExpectationSpec], table: pd.DataFrame, runs: list[Any]
+) -> list[CheckResult]:
     table = table.reset_index(drop=True)
     frame = _gx_frame(table)
     runnable: list[tuple[ExpectationSpec, str, dict]] = []
@@ -358,10 +383,11 @@ def _check_table(suite: SuiteSpec, specs: list[ExpectationSpec], table: pd.DataF
         except KeyError as e:
             failed[i] = _error(suite, spec, f"column {e} is missing")
             continue
-        mark = f"__check_{i}__"
+        # The mark column is named after the check: Data Docs show it as the column checked.
+        mark = _unused(frame, f"{spec.name}({spec.column})")
         frame[mark] = marks.to_numpy(dtype=bool)
         runnable.append((spec, "expect_column_values_to_be_in_set", {"column": mark, "value_set": [True]}))
-    outcomes = iter(_run_gx(suite, suite.name, frame, [(t, kw, s.severity) for s, t, kw in runnable]))
+    outcomes = iter(_run_gx(suite, suite.name, frame, [(t, kw, s.severity) for s, t, kw in runnable], runs))
     results = []
     for i, spec in enumerate(specs):
         if i in failed:
@@ -372,7 +398,7 @@ def _check_table(suite: SuiteSpec, specs: list[ExpectationSpec], table: pd.DataF
 
 
 def _check_comparison(
-    suite: SuiteSpec, spec: ExpectationSpec, i: int, tables: dict[str, pd.DataFrame]
+    suite: SuiteSpec, spec: ExpectationSpec, i: int, tables: dict[str, pd.DataFrame], runs: list[Any]
 ) -> CheckResult:
     compare = spec.compare
     assert compare is not None
@@ -380,9 +406,25 @@ def _check_comparison(
         both = _comparison_frame(compare, tables)
     except KeyError as e:
         return _error(suite, spec, f"column {e} is missing")
-    kwargs = {**spec.kwargs, "column_A": "left", "column_B": "right"}
-    (outcome,) = _run_gx(suite, f"{suite.name}_{i}", _gx_frame(both), [(spec.name, kwargs, spec.severity)])
+    # GX sees the sides under their own names ('sum(force_year_totals.offences)'), so Data
+    # Docs say what was compared; the examples keep `left` and `right`.
+    frame = _gx_frame(both)
+    left = _unused(frame, compare.left.describe())
+    frame = frame.rename(columns={"left": left})
+    right = _unused(frame, compare.right.describe())
+    frame = frame.rename(columns={"right": right})
+    kwargs = {**spec.kwargs, "column_A": left, "column_B": right}
+    (outcome,) = _run_gx(suite, f"{suite.name}_{i}", frame, [(spec.name, kwargs, spec.severity)], runs)
     return _result(suite, spec, outcome, both, compare.key)
+
+
+def _unused(frame: pd.DataFrame, name: str) -> str:
+    """`name`, or `name #2`, `name #3`... if the frame already has a column by that name."""
+    candidate, n = name, 1
+    while candidate in frame.columns:
+        n += 1
+        candidate = f"{name} #{n}"
+    return candidate
 
 
 def _comparison_frame(compare: Compare, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -431,8 +473,12 @@ def _gx() -> tuple[Any, Any, Any]:
     return _gx_state
 
 
-def _run_gx(suite: SuiteSpec, name: str, frame: pd.DataFrame, expectations: list[tuple[str, dict, str]]) -> list[Any]:
-    """Validate `frame` against (type, kwargs, severity) triples; results in the same order."""
+def _run_gx(
+    suite: SuiteSpec, name: str, frame: pd.DataFrame, expectations: list[tuple[str, dict, str]],
+    runs: list[Any],
+) -> list[Any]:
+    """Validate `frame` against (type, kwargs, severity) triples; results in the same order.
+    GX's whole result for the frame is appended to `runs`."""
     from great_expectations.exceptions import ExpectationNotFoundError
     from great_expectations.expectations.registry import get_expectation_impl
 
@@ -468,6 +514,7 @@ def _run_gx(suite: SuiteSpec, name: str, frame: pd.DataFrame, expectations: list
     outcomes = sorted(run.results, key=lambda r: r.expectation_config.meta["n"])
     if len(outcomes) != len(expectations):
         raise RuntimeError(f"GX returned {len(outcomes)} results for {len(expectations)} expectations")
+    runs.append(run)
     return outcomes
 
 
