@@ -1,12 +1,16 @@
-# Two commands on a fresh machine with Python 3.11: `make demo` and `make test`.
+# Two commands on a fresh machine with Python 3.11, Node 20 (npm) and make: `make demo` and `make test`.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The CSS, JavaScript and fonts run reports load, from npm at the versions GX's Data Docs
+# name (flows/report/assets.py maps each CDN URL to its file), so reports render offline.
+VENDOR       := flows/report/vendor
+VENDOR_STAMP := $(VENDOR)/node_modules/.installed
 
 .PHONY: install demo test bench clean
 
-install: $(STAMP)
+install: $(STAMP) $(VENDOR_STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,6 +20,12 @@ $(STAMP): pyproject.toml
 	# source again, and Prefect's first start would be twice as slow.
 	$(BIN)/python -m compileall -q -j 0 $(VENV)/lib > /dev/null || true
 	touch $(STAMP)
+
+# `npm ci` installs exactly package-lock.json (and empties node_modules first, so the
+# stamp inside it is only there after a whole install).
+$(VENDOR_STAMP): $(VENDOR)/package.json $(VENDOR)/package-lock.json
+	cd $(VENDOR) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
 
 # The main job on the bundled sample round: read every reply, validate, publish, print.
 demo: install
@@ -29,4 +39,4 @@ bench: install
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) .prefect warehouse/*.duckdb warehouse/runs .pytest_cache
+	rm -rf $(VENV) .prefect warehouse/*.duckdb warehouse/runs warehouse/reports .pytest_cache $(VENDOR)/node_modules
