@@ -111,9 +111,21 @@ def print_refresh(result) -> None:
         print("\nPUBLICATION BLOCKED: the previous warehouse is unchanged. Reasons:")
         for reason in result.blocked_reasons:
             print(f"  - {reason}")
+        print_report(result)
         return
     print(f"\nPublished {result.warehouse}\n")
     print_headline(result.warehouse)
+    print_report(result)
+
+
+def print_report(result) -> None:
+    """Where the run's report is, or why there is none: never an error of the run."""
+    if result.report is None:
+        print("\nReport NOT written: " + "; ".join(result.report_problems or ["no reason given"]))
+        return
+    print(f"\nReport: {result.report}")
+    for problem in result.report_problems:
+        print(f"  ! report incomplete: {problem}")
 
 
 def cmd_headline(args) -> int:

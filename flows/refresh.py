@@ -1,7 +1,8 @@
 """The Prefect flow `refresh`: one task per stage, reading top to bottom.
 
 raw files -> discover -> read (cached on file hash) -> normalise -> load (a staged
-DuckDB file) -> validate (Great Expectations) -> publish (atomic) or block.
+DuckDB file) -> validate (Great Expectations) -> report (HTML, published or blocked)
+-> publish (atomic) or block.
 The stages are plain functions elsewhere; Prefect adds retries, caching, logging and
 scheduling around them. Nothing else in the package imports Prefect.
 """
@@ -31,7 +32,7 @@ from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settin
 
 from flows import discover as discovery  # noqa: E402
 from flows import facts as fact_stage  # noqa: E402
-from flows import quality, warehouse  # noqa: E402
+from flows import quality, report, warehouse  # noqa: E402
 from flows.reading import ReplyReading, read_reply, reader_fingerprint, reading_cache_key  # noqa: E402
 
 
@@ -45,6 +46,8 @@ class RefreshResult:
     warnings: list[str] = field(default_factory=list)
     round_problems: list[str] = field(default_factory=list)
     summary: dict = field(default_factory=dict)
+    report: Path | None = None  # warehouse/reports/<run_id>/index.html; None if not built
+    report_problems: list[str] = field(default_factory=list)  # why it is missing or incomplete
 
 
 def _read_key(context, parameters) -> str:
@@ -92,11 +95,40 @@ def load_task(facts: fact_stage.Facts, staged: Path, run: dict) -> Path:
 
 
 @task(name="validate", cache_policy=NO_CACHE)
-def validate_task(staged: Path, run_id: str, expectations_dir: Path | None = None) -> list[quality.CheckResult]:
+def validate_task(
+    staged: Path, run_id: str, expectations_dir: Path | None = None
+) -> tuple[list[quality.CheckResult], list[quality.GxValidation]]:
+    """The checks, and GX's own results for the report's Data Docs."""
     suites = quality.load_suites(expectations_dir) if expectations_dir else None
-    results = quality.validate_warehouse(staged, suites)
+    kept: list[quality.GxValidation] = []
+    results = quality.validate_warehouse(staged, suites, kept)
     warehouse.append(staged, "validation_results", quality.results_frame(results, run_id))
-    return results
+    return results, kept
+
+
+@task(name="report", cache_policy=NO_CACHE)
+def report_task(staged: Path, target: Path, run: dict, checks, validations, blocked: list[str],
+                warnings: list[str], round_problems: list[str], summary: dict,
+                expectations_dir: Path | None = None) -> tuple[Path | None, list[str]]:
+    """The run's HTML report, built from the staged file before it is published or
+    discarded. Never raises: a report that cannot be written must not stop a good
+    warehouse being published, nor hide a block."""
+    try:
+        built = report.build_report(
+            report.reports_dir(target), run_id=run["run_id"],
+            status="blocked" if blocked else "published", warehouse_file=staged,
+            checks=checks, validations=validations,
+            suites=quality.load_suites(expectations_dir or quality.EXPECTATIONS_DIR),
+            blocked_reasons=blocked, warnings=warnings, round_problems=round_problems,
+            started_at=run["started_at"], details=report_details(run, summary),
+        )
+    except Exception as exc:
+        message = f"the run report could not be written: {type(exc).__name__}: {exc}"
+        get_run_logger().error(message)
+        return None, [message]
+    for problem in built.problems:
+        get_run_logger().warning(f"run report: {problem}")
+    return built.index, built.problems
 
 
 @task(name="publish", cache_policy=NO_CACHE)
@@ -130,16 +162,20 @@ def refresh(
         {"path": r.rel_path, "sha256": r.sha256, "force_code": r.force_code} for r in replies
     ]
     load_task(facts, staged, run)
-    checks = validate_task(staged, run["run_id"], expectations_dir)
+    checks, validations = validate_task(staged, run["run_id"], expectations_dir)
     blocked = [describe(c) for c in quality.blocking(checks)]
     warnings = [describe(c) for c in checks if not c.success and c.severity != "critical"]
+    round_problems = [p for rnd in rounds for p in rnd.problems]
+    summary = summarise(facts)
+    report_path, report_problems = report_task(
+        staged, target, run, checks, validations, blocked, warnings, round_problems, summary,
+        expectations_dir)
     published = publish_task(staged, target, blocked)
-    write_run_log(target, run, published, blocked, warnings)
+    write_run_log(target, run, published, blocked, warnings, report_path, report_problems)
     return RefreshResult(
         run_id=run["run_id"], published=published, warehouse=target, raw_dir=raw_dir,
-        blocked_reasons=blocked, warnings=warnings,
-        round_problems=[p for rnd in rounds for p in rnd.problems],
-        summary=summarise(facts),
+        blocked_reasons=blocked, warnings=warnings, round_problems=round_problems,
+        summary=summary, report=report_path, report_problems=report_problems,
     )
 
 
@@ -155,6 +191,17 @@ def summarise(facts: fact_stage.Facts) -> dict:
         "forces_with_data": sorted(latest.loc[latest["reply"] == "data", "force_code"]),
         "replies": latest["reply"].value_counts().to_dict(),
         "not_replied": sorted(latest.loc[latest["reply"] == "no_reply", "force_name"]),
+    }
+
+
+def report_details(run: dict, summary: dict) -> dict:
+    """The run's facts as the report shows them, label: value."""
+    return {
+        "code version": run.get("code_version", ""),
+        "raw folder": run.get("raw_dir", ""),
+        "files": f"{summary.get('files', 0)} received, {summary.get('loaded_files', 0)} loaded",
+        "forces with data": len(summary.get("forces_with_data", [])),
+        "no reply": ", ".join(summary.get("not_replied", [])) or "none",
     }
 
 
@@ -212,7 +259,8 @@ def _example(example: dict) -> str:
     return ", ".join(str(v) for v in example.values() if v is not None)
 
 
-def write_run_log(target: Path, run: dict, published: bool, blocked: list[str], warnings: list[str]) -> Path:
+def write_run_log(target: Path, run: dict, published: bool, blocked: list[str], warnings: list[str],
+                  report_path: Path | None = None, report_problems: list[str] = ()) -> Path:
     """Every run leaves a record beside the warehouse, blocked ones too: a blocked run
     must not touch the published warehouse, so its record cannot live inside it."""
     log_dir = target.parent / "runs"
@@ -224,6 +272,8 @@ def write_run_log(target: Path, run: dict, published: bool, blocked: list[str], 
         "status": "published" if published else "blocked",
         "blocked_reasons": blocked,
         "warnings": warnings,
+        "report": str(report_path) if report_path else None,
+        "report_problems": list(report_problems),
     }
     path = log_dir / f"{run['run_id']}.json"
     path.write_text(json.dumps(record, indent=2, default=str))
