@@ -7,8 +7,10 @@ STAMP  := $(VENV)/.installed
 # name (flows/report/assets.py maps each CDN URL to its file), so reports render offline.
 VENDOR       := flows/report/vendor
 VENDOR_STAMP := $(VENDOR)/node_modules/.installed
+CHROMIUM     := /usr/bin/chromium
+SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install demo test bench clean
+.PHONY: install demo test browser bench clean
 
 install: $(STAMP) $(VENDOR_STAMP)
 
@@ -27,12 +29,18 @@ $(VENDOR_STAMP): $(VENDOR)/package.json $(VENDOR)/package-lock.json
 	cd $(VENDOR) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
+# Debian's Chromium, for the tests that render reports in a real browser.
+browser:
+	@test -x $(CHROMIUM) || { \
+	  $(SUDO) apt-get update -q && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium; }
+
 # The main job on the bundled sample round: read every reply, validate, publish, print.
 demo: install
 	$(BIN)/foi refresh --raw raw --warehouse warehouse/foi.duckdb
 
 # The whole test suite (CI runs exactly this through .ci/run).
-test: install
+test: install browser
 	$(BIN)/python -m pytest -q
 
 bench: install
