@@ -172,38 +172,51 @@ def test_importing_the_report_and_light_commands_do_not_import_gx(sample):
 
 # --- the real flow ---------------------------------------------------------------------
 
-WRONG_TOTAL = ("Year,Offence,Count\n2016/17,Sexual grooming,30\n2016/17,Sexual communication with a child,4\n"
-               "2016/17,Total,31\n2015/16,21,20\n")
+# A suite the run fails on purpose, whose failing rows name their files.
+STRICT_RETURNS = """
+suite: strict_returns
+table: returns
+identify_rows_by: [path]
+expectations:
+  - expectation: expect_column_values_to_be_in_set
+    kwargs: {column: status, value_set: [quarantined]}
+    severity: critical
+    why: A test's stand-in for a check the data fails.
+"""
 
 
 @pytest.fixture(scope="module")
 def flow_runs(tmp_path_factory, prefect_harness):
-    """`foi refresh` twice: a blocked run whose files carry markup in their names, and a
-    good run whose report cannot be written (a file stands where its folder should be)."""
+    """`foi refresh` twice: a run blocked by a suite of the test's own, whose file names
+    carry markup, and a good run whose report cannot be written (a file stands where its
+    folder should be)."""
     import contextlib
     import io
 
     from flows.cli import main
 
+    from flows import SCHEMAS
+
     root = tmp_path_factory.mktemp("flow")
-    good = root / "good" / "2017-report-test"
-    (good / "TVP").mkdir(parents=True)
-    (good / "TVP" / f"{HOSTILE}.csv").write_text(
+    raw = root / "raw" / "2017-report-test"
+    (raw / "TVP").mkdir(parents=True)
+    (raw / "TVP" / f"{HOSTILE}.csv").write_text(
         "Financial Year,Offence,Victim Age,Number of Offences\n2016/17,88A - Sexual grooming,13,12\n")
-    bad = root / "bad" / "2017-report-test"
-    shutil.copytree(good, bad)
-    (bad / "Kent").mkdir()
-    (bad / "Kent" / f"{HOSTILE} kent.csv").write_text(WRONG_TOTAL)
+    strict = root / "schemas" / "expectations"
+    shutil.copytree(SCHEMAS / "expectations", strict)
+    for reference in SCHEMAS.glob("*.csv"):
+        shutil.copy(reference, strict.parent)
+    (strict / "strict_returns.yaml").write_text(STRICT_RETURNS)
 
     runs = {}
-    for name, raw, prepare in (("blocked", bad.parent, None), ("no_report", good.parent, "reports")):
+    for name, options in (("blocked", ["--expectations", str(strict)]), ("no_report", [])):
         home = root / name
         home.mkdir()
-        if prepare:
-            (home / prepare).write_text("a file where the reports folder goes")
+        if name == "no_report":
+            (home / "reports").write_text("a file where the reports folder goes")
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
-            code = main(["refresh", "--raw", str(raw), "--warehouse", str(home / "foi.duckdb")])
+            code = main(["refresh", "--raw", str(raw.parent), "--warehouse", str(home / "foi.duckdb"), *options])
         [log] = (home / "runs").glob("*.json")
         runs[name] = (code, out.getvalue(), json.loads(log.read_text()), home)
     return runs
@@ -218,7 +231,7 @@ def test_a_blocked_run_reports_why_and_the_cli_prints_where(flow_runs):
     assert f"Report: {index}" in out and log["report_problems"] == []
     text = index.read_text()
     assert 'id="status" class="badge badge-danger">blocked<' in text
-    assert "stated_totals: expect_column_pair_values_a_to_be_greater_than_b" in text
+    assert "strict_returns: expect_column_values_to_be_in_set on status failed" in text
     assert str(escape(HOSTILE)) in text and HOSTILE not in text
     assert HOSTILE not in (index.parent / "audit.html").read_text()
     assert (index.parent / "data_docs" / "index.html").is_file()
