@@ -37,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--warehouse", type=Path, default=DEFAULT_WAREHOUSE, help="DuckDB file to publish")
     p.add_argument("--expectations", type=Path, default=None,
                    help="folder of expectation suites (default: schemas/expectations)")
+    p.add_argument("--reviews", type=Path, default=None,
+                   help="reviewers' decisions on replies (default: schemas/reviews.csv)")
     p.set_defaults(func=cmd_refresh)
 
     p = sub.add_parser("headline", help="print the headline figures from the warehouse")
@@ -81,9 +83,12 @@ def cmd_refresh(args) -> int:
     if not args.raw.is_dir():
         print(f"foi refresh: no such folder: {args.raw}", file=sys.stderr)
         return 2
+    if args.reviews is not None and not args.reviews.is_file():
+        print(f"foi refresh: no such reviews file: {args.reviews}", file=sys.stderr)
+        return 2
     from flows.refresh import run_refresh
 
-    result = run_refresh(args.raw, args.warehouse, args.expectations)
+    result = run_refresh(args.raw, args.warehouse, args.expectations, args.reviews)
     print_refresh(result)
     return 0 if result.published else 1
 
@@ -104,7 +109,7 @@ def print_refresh(result) -> None:
     if s["not_replied"]:
         print("\nNo reply: " + ", ".join(s["not_replied"]))
     if result.warnings:
-        print("\nWarnings (published anyway):")
+        print("\nWarnings (published anyway):" if result.published else "\nWarnings:")
         for w in result.warnings:
             print(f"  - {w}")
     if not result.published:

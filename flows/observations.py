@@ -34,6 +34,16 @@ class Observation:
     count: Count
     source: str  # the cell(s): 'Data!D7', 'Records!A5:D5', 'line 12, column C'
     table: str  # which table of the file it belongs to, e.g. 'Data!B4:F20'
+    # For a stated total: the range the parts it covers allow (known sum .. known sum +
+    # the suppressed parts' upper bounds), so the warehouse can check it again.
+    parts_lower: int | None = None
+    parts_upper: int | None = None
+
+
+# Problem kinds. A stated total that disagrees with its parts is the reply contradicting
+# itself, not the reader failing to understand it: it blocks publication until a
+# reviewer decides (schemas/reviews.csv), where other problems quarantine the file.
+TOTAL_MISMATCH = "total_mismatch"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +52,7 @@ class Problem:
 
     message: str
     source: str = ""  # the cell or range the problem is about, when there is one
+    kind: str = ""  # "" (the reader cannot trust its reading) or TOTAL_MISMATCH
 
 
 @dataclass
@@ -49,7 +60,7 @@ class Reading:
     """What one layout made of one sheet, and how sure it is (0..1).
 
     `totals` are the totals and subtotals the reply states: kept to check the parts
-    against, never added in. Any problem quarantines the whole file.
+    against, never added in. Any problem keeps the whole file out of the figures.
     """
 
     layout: str

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flows.discover import ReplyFile
-from flows.observations import Observation
+from flows.observations import TOTAL_MISMATCH, Observation
 
 
 # Statuses a reply file can end with (returns.status).
@@ -24,6 +24,10 @@ UNMATCHED_FORCE = "unmatched_force"
 DUPLICATE = "duplicate"
 CONFLICT = "conflict"
 NO_DATA = "no_data"
+# The reply's stated totals disagree with its own figures: kept out of the figures and,
+# unlike a quarantine, blocking publication until a reviewer decides (schemas/reviews.csv).
+TOTALS_DISAGREE = "totals_disagree"
+EXCLUDED_BY_REVIEW = "excluded_by_review"
 
 
 @dataclass
@@ -74,6 +78,16 @@ def read_reply(reply: ReplyFile) -> ReplyReading:
         more = len(found.problems) - 5
         if more > 0:
             detail += f"; and {more} more"
+        if all(p.kind == TOTAL_MISMATCH for p in found.problems):
+            # Read without doubt except that the reply contradicts itself: keep what it
+            # says so the warehouse shows the total beside its parts, and let the
+            # stated_totals suite block publication until a reviewer decides.
+            return ReplyReading(
+                reply, TOTALS_DISAGREE, layout=found.layout, notes=list(found.notes),
+                observations=list(found.observations), totals=list(found.totals),
+                message=f"{reply.rel_path}: {detail}; blocks publication until a reviewer "
+                f"decides in schemas/reviews.csv (sha256 {reply.sha256[:12]})",
+            )
         return ReplyReading(
             reply, QUARANTINED, layout=found.layout, notes=list(found.notes),
             message=f"{reply.rel_path}: {detail}",
@@ -133,8 +147,8 @@ def reader_fingerprint() -> str:
 
     package = PROJECT_ROOT / "flows"
     paths = sorted(
-        [*package.glob("cells/*.py"), *package.glob("layouts/*.py"),
-         package / "labels.py", package / "reading.py", *SCHEMAS.glob("layouts/*.y*ml")]
+        [*package.glob("cells/*.py"), *package.glob("layouts/*.py"), package / "labels.py",
+         package / "observations.py", package / "reading.py", *SCHEMAS.glob("layouts/*.y*ml")]
     )
     digest = hashlib.sha256()
     for path in paths:

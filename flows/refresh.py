@@ -33,6 +33,7 @@ from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settin
 from flows import discover as discovery  # noqa: E402
 from flows import facts as fact_stage  # noqa: E402
 from flows import quality, report, warehouse  # noqa: E402
+from flows.reviews import load_reviews  # noqa: E402
 from flows.reading import ReplyReading, read_reply, reader_fingerprint, reading_cache_key  # noqa: E402
 
 
@@ -77,8 +78,11 @@ def read_task(reply: discovery.ReplyFile, fingerprint: str) -> ReplyReading:
 
 
 @task(name="normalise", cache_policy=NO_CACHE)
-def normalise_task(rounds, readings) -> fact_stage.Facts:
-    return fact_stage.build_facts(rounds, readings)
+def normalise_task(rounds, readings, reviews_path: Path | None = None) -> fact_stage.Facts:
+    reviews, problems = load_reviews(reviews_path) if reviews_path else load_reviews()
+    facts = fact_stage.build_facts(rounds, readings, reviews)
+    facts.messages.extend(problems)
+    return facts
 
 
 @task(name="load", cache_policy=NO_CACHE)
@@ -145,6 +149,7 @@ def refresh(
     raw_dir: Path = DEFAULT_RAW,
     warehouse_path: Path = DEFAULT_WAREHOUSE,
     expectations_dir: Path | None = None,
+    reviews_path: Path | None = None,
 ) -> RefreshResult:
     raw_dir, target = Path(raw_dir).resolve(), Path(warehouse_path).resolve()
     run = new_run(raw_dir)
@@ -154,7 +159,7 @@ def refresh(
     futures = [read_task.submit(reply, fingerprint) for reply in replies]
     # A cached reading is keyed on bytes, not paths: give it back its current file.
     readings = [replace(f.result(), reply=reply) for f, reply in zip(futures, replies)]
-    facts = normalise_task(rounds, readings)
+    facts = normalise_task(rounds, readings, reviews_path)
 
     target.parent.mkdir(parents=True, exist_ok=True)
     staged = warehouse.staging_path(target)
@@ -165,7 +170,7 @@ def refresh(
     checks, validations = validate_task(staged, run["run_id"], expectations_dir)
     blocked = [describe(c) for c in quality.blocking(checks)]
     warnings = [describe(c) for c in checks if not c.success and c.severity != "critical"]
-    round_problems = [p for rnd in rounds for p in rnd.problems]
+    round_problems = list(facts.messages)  # the rounds' filing problems and reviews.csv's
     summary = summarise(facts)
     report_path, report_problems = report_task(
         staged, target, run, checks, validations, blocked, warnings, round_problems, summary,
@@ -209,10 +214,11 @@ def run_refresh(
     raw_dir: Path = DEFAULT_RAW,
     warehouse_path: Path = DEFAULT_WAREHOUSE,
     expectations_dir: Path | None = None,
+    reviews_path: Path | None = None,
 ) -> RefreshResult:
     """Run the flow in-process, without the one-second heartbeat join at the end."""
     with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        return refresh(raw_dir, warehouse_path, expectations_dir)
+        return refresh(raw_dir, warehouse_path, expectations_dir, reviews_path)
 
 
 def new_run(raw_dir: Path) -> dict:

@@ -23,7 +23,7 @@ CREATE TABLE returns (
     file_type    VARCHAR NOT NULL,
     size_bytes   BIGINT,
     layout       VARCHAR,                -- which reader layout read it
-    status       VARCHAR NOT NULL,       -- loaded, not_machine_readable, quarantined, conflict, duplicate, unmatched_force, no_data
+    status       VARCHAR NOT NULL,       -- loaded, not_machine_readable, quarantined, totals_disagree, excluded_by_review, conflict, duplicate, unmatched_force, no_data
     message      VARCHAR,                -- why, whenever it is not loaded; notes when loaded
     rows_loaded  INTEGER NOT NULL
 );
@@ -69,7 +69,11 @@ CREATE TABLE stated_totals (
     victim_age_max INTEGER,
     offences       INTEGER,
     suppressed     BOOLEAN NOT NULL,
+    offences_lower INTEGER,           -- the total's bounds: equal unless suppressed
     offences_upper INTEGER,
+    parts_lower    INTEGER,           -- what the parts it covers add up to: known sum ..
+    parts_upper    INTEGER,           -- known sum + suppressed parts' upper bounds
+    loaded         BOOLEAN NOT NULL,  -- false: the reply's figures were kept out (totals_disagree)
     sha256         VARCHAR NOT NULL,
     path           VARCHAR NOT NULL,
     source         VARCHAR NOT NULL,

@@ -2,6 +2,7 @@
 byte as it was; a failed warning still publishes and is reported."""
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 
@@ -91,3 +92,49 @@ def test_a_failed_warning_publishes_and_is_reported(raw, tmp_path, prefect_harne
         assert rows == [("warning", False)]
         assert con.execute("SELECT count(*) FROM validation_results WHERE NOT success AND severity = 'critical'").fetchall() == [(0,)]
         assert con.execute("SELECT status FROM runs").fetchall() == [("published",)]
+
+
+WRONG_TOTAL = ("Year,Offence,Count\n2016/17,Sexual grooming,30\n2016/17,Sexual communication with a child,4\n"
+               "2016/17,Total,31\n2015/16,21,20\n")
+
+
+def test_a_reply_whose_total_disagrees_blocks_and_leaves_the_warehouse_untouched(
+        raw, tmp_path, prefect_harness, capsys):
+    """The reply contradicts itself (30 + 4 stated as 31): the pipeline cannot know which
+    number is wrong, so nothing is published until a reviewer decides."""
+    mine = tmp_path / "raw"
+    shutil.copytree(raw, mine)
+    db = tmp_path / "foi.duckdb"
+    assert main(["refresh", "--raw", str(mine), "--warehouse", str(db)]) == 0
+    before = db.read_bytes()
+    capsys.readouterr()
+
+    (mine / ROUND / "Kent" / "reply.csv").write_text(WRONG_TOTAL)
+    code = main(["refresh", "--raw", str(mine), "--warehouse", str(db)])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "PUBLICATION BLOCKED" in out
+    # the reason names the suite, the file and the cell of the total
+    assert f"stated_totals: expect_column_pair_values_a_to_be_greater_than_b" in out
+    assert f"{ROUND}/Kent/reply.csv!line 4, column C" in out
+    assert "does not match its parts: its 2 parts add up to 34" in out
+    assert db.read_bytes() == before
+    [blocked] = [r for r in (json.loads(p.read_text()) for p in (tmp_path / "runs").glob("*.json"))
+                 if r["status"] == "blocked"]
+    assert any("Kent/reply.csv!line 4, column C" in reason for reason in blocked["blocked_reasons"])
+    with duckdb.connect(str(db), read_only=True) as con:  # still the first run's Kent figures
+        assert con.execute("SELECT offences FROM force_year_totals WHERE force_code = 'E23000032' "
+                           "AND financial_year = '2016/17'").fetchall() == [(30,)]
+
+    # A reviewer excludes exactly these bytes: the round publishes without Kent's reply.
+    sha = hashlib.sha256(WRONG_TOTAL.encode()).hexdigest()
+    reviews = tmp_path / "reviews.csv"
+    reviews.write_text("sha256,decision,reviewer,reviewed_on,reason,path\n"
+                       f"{sha},exclude,A. Reviewer,2026-11-29,total wrong; Kent asked to resend,Kent/reply.csv\n")
+    assert main(["refresh", "--raw", str(mine), "--warehouse", str(db), "--reviews", str(reviews)]) == 0
+    assert "[excluded_by_review]" in capsys.readouterr().out
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM force_year_totals WHERE force_code = 'E23000032'"
+                           ).fetchall() == [(0,)]
+        assert con.execute("SELECT status FROM returns WHERE force_code = 'E23000032'"
+                           ).fetchall() == [("excluded_by_review",)]

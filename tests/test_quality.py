@@ -59,7 +59,8 @@ def clean_tables() -> dict[str, pd.DataFrame]:
     stated_totals = pd.DataFrame({
         "round": ["2017-online"], "force_code": [CUMBRIA], "financial_year": ["2016/17"],
         "offence_code": [None], "victim_age_min": ints(None), "victim_age_max": ints(None),
-        "offences": ints(4), "suppressed": [False], "offences_upper": ints(8),
+        "offences": ints(4), "suppressed": [False], "offences_lower": ints(4),
+        "offences_upper": ints(4), "parts_lower": ints(3), "parts_upper": ints(7), "loaded": [True],
         "sha256": ["ab" * 32], "path": ["cumbria/reply.xlsx"], "source": ["Data!D9"],
         "table_ref": ["Data!B4:F20"],
     })
@@ -278,6 +279,34 @@ def test_upper_bound_below_known_total_is_critical(suites):
     check = failed[("expect_column_pair_values_a_to_be_greater_than_b", "offences_upper,offences")]
     assert check.unexpected_examples == [{"force_code": LANCASHIRE, "financial_year": "2016/17",
                                           "offences_upper": 1, "offences": 2}]
+
+
+@pytest.mark.parametrize("total, parts, rule", [
+    ((9, 9), (3, 7), "parts_upper,offences_lower"),  # above what the parts can reach
+    ((2, 2), (3, 7), "offences_upper,parts_lower"),  # below their known sum
+    ((4, 4), (None, None), "parts_lower"),  # covers no part: cannot be checked
+])
+def test_a_stated_total_outside_its_parts_range_blocks_with_its_cell(suites, total, parts, rule):
+    totals = clean_tables()["stated_totals"]
+    bad = totals.iloc[[0]].assign(offences_lower=total[0], offences_upper=total[1], offences=total[0],
+                                  parts_lower=parts[0], parts_upper=parts[1], loaded=False,
+                                  source="Data!F20", path="kent/reply.xlsx")
+    frame = pd.concat([totals, bad], ignore_index=True)
+    for col in ("offences", "offences_lower", "offences_upper", "parts_lower", "parts_upper"):
+        frame[col] = frame[col].astype("Int64")
+    failed = failures(quality.validate({"stated_totals": frame}, [suites["stated_totals"]]))
+    (check,) = [r for (_, c), r in failed.items() if c == rule]
+    assert set(failed) == {(check.expectation, rule)}
+    assert check.severity == "critical" and check in quality.blocking([check])
+    assert check.unexpected_count == 1
+    assert {(e["path"], e["source"]) for e in check.unexpected_examples} == {("kent/reply.xlsx", "Data!F20")}
+
+
+def test_a_suppressed_total_within_its_parts_range_passes(suites):
+    totals = clean_tables()["stated_totals"].assign(
+        offences=pd.array([None], dtype="Int64"), suppressed=True, offences_lower=1, offences_upper=4,
+        parts_lower=3, parts_upper=3)  # '<5' stated over parts that add up to 3
+    assert failures(quality.validate({"stated_totals": totals}, [suites["stated_totals"]])) == {}
 
 
 @pytest.fixture(scope="module")

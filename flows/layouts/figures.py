@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from flows import labels
 from flows.labels import Age
-from flows.observations import Count, Observation, Problem
+from flows.observations import TOTAL_MISMATCH, Count, Observation, Problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +72,10 @@ def _describe(parts: list[Figure]) -> str:
     return f"its {len(parts)} parts add up to between {lo} and {hi} ({suppressed} suppressed)"
 
 
+def _parts_bounds(parts: list[Figure]) -> tuple[int, int]:
+    return sum(p.count.lower for p in parts), sum(p.count.upper for p in parts)
+
+
 def check_totals(figures: list[Figure]) -> list[Problem]:
     """Each total must lie within the range its parts allow: known sum <= total <=
     known sum + the suppressed parts' upper bounds (and above their lower bounds)."""
@@ -88,13 +92,12 @@ def check_totals(figures: list[Figure]) -> list[Problem]:
                 source=total.source,
             ))
             continue
-        lo = sum(p.count.lower for p in covered)
-        hi = sum(p.count.upper for p in covered)
+        lo, hi = _parts_bounds(covered)
         if total.count.upper < lo or total.count.lower > hi:
             problems.append(Problem(
                 f"the total at {total.source} ({total.count.raw}) does not match its parts: "
                 f"{_describe(covered)} ({covered[0].source} to {covered[-1].source})",
-                source=total.source,
+                source=total.source, kind=TOTAL_MISMATCH,
             ))
     return problems
 
@@ -142,7 +145,9 @@ def to_observations(figures: list[Figure], table: str) -> tuple[list[Observation
             continue
         offence = f.offence.label if isinstance(f.offence, Over) else f.offence
         lo, hi = _age_bounds(f.age)
-        totals.append(Observation(year, offence, lo, hi, f.count, f.source, table))
+        covered = [p for p in parts if _covers(f, p)]
+        parts_lo, parts_hi = _parts_bounds(covered) if covered else (None, None)
+        totals.append(Observation(year, offence, lo, hi, f.count, f.source, table, parts_lo, parts_hi))
     return observations, totals
 
 
