@@ -115,11 +115,13 @@ def _apply_reviews(readings: list[ReplyReading], reviews: dict[str, Review]) -> 
     for r in readings:
         review = reviews.get(r.reply.sha256)
         if review is None or r.status in (st.UNMATCHED_FORCE, st.NOT_MACHINE_READABLE):
+            if r.status == st.TOTALS_DISAGREE:
+                r.message = _join(r.message, "blocks publication until a reviewer decides in "
+                                  f"schemas/reviews.csv (sha256 {r.reply.sha256[:12]})")
             continue
         if review.decision == "exclude":
-            before = r.message.split("; blocks publication until")[0]
             r.message = _join(f"{r.reply.rel_path}: excluded {review.describe()}",
-                              f"before review: {r.status}" + (f" ({before})" if before else ""))
+                              f"before review: {r.status}" + (f" ({r.message})" if r.message else ""))
             r.status = st.EXCLUDED_BY_REVIEW
             r.observations, r.totals = [], []
 

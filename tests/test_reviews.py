@@ -46,6 +46,7 @@ def test_a_total_that_disagrees_keeps_the_reply_out_but_its_totals_in(raw):
     kent = status(facts, KENT)
     assert kent.status == st.TOTALS_DISAGREE and kent.rows_loaded == 0
     assert "line 4, column C (31) does not match its parts: its 2 parts add up to 34" in kent.message
+    assert "blocks publication until a reviewer decides in schemas/reviews.csv" in kent.message
     assert KENT not in set(facts.offences.force_code)  # never in the figures
     totals = facts.stated_totals.set_index("force_code")
     assert (totals.loc[KENT, ["offences", "parts_lower", "parts_upper", "loaded", "source"]].tolist()
@@ -74,6 +75,7 @@ def test_a_reviewer_excludes_the_reply_by_its_bytes(raw, tmp_path):
     assert kent.status == st.EXCLUDED_BY_REVIEW
     assert "excluded by A. Reviewer on 2026-11-29: Kent asked to resend" in kent.message
     assert "before review: totals_disagree" in kent.message
+    assert "blocks publication" not in kent.message
     assert KENT not in set(facts.stated_totals.force_code)  # nothing left to block
     assert KENT not in set(facts.offences.force_code)
 
