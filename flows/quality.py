@@ -455,20 +455,29 @@ _gx_lock = threading.Lock()
 _gx_state: tuple[Any, Any, Any] | None = None
 
 
+def quiet_context() -> Any:
+    """A new ephemeral GX context (nothing written to disk) that prints nothing: GX
+    announces its temporary docs folder at INFO and draws progress bars on every run,
+    noise in `foi refresh`. Validation keeps one; each run's Data Docs get their own."""
+    import logging
+
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    for name in [n for n in logging.root.manager.loggerDict if n.startswith("great_expectations")]:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    return context
+
+
 def _gx() -> tuple[Any, Any, Any]:
-    """GX, an ephemeral context (nothing written to disk) and its pandas data source."""
+    """GX, the validation context and its pandas data source."""
     global _gx_state
     if _gx_state is None:
-        import logging
-
         import great_expectations as gx
-        from great_expectations.data_context.types.base import ProgressBarsConfig
 
-        # GX announces its temporary docs folder at INFO on every run: noise in `foi refresh`.
-        for name in [n for n in logging.root.manager.loggerDict if n.startswith("great_expectations")]:
-            logging.getLogger(name).setLevel(logging.WARNING)
-        context = gx.get_context(mode="ephemeral")
-        context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        context = quiet_context()
         _gx_state = (gx, context, context.data_sources.add_pandas(name="quality"))
     return _gx_state
 

@@ -33,7 +33,7 @@ from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settin
 from flows import discover as discovery  # noqa: E402
 from flows import facts as fact_stage  # noqa: E402
 from flows import quality, report, warehouse  # noqa: E402
-from flows.reviews import load_reviews  # noqa: E402
+from flows.reviews import REVIEWS_CSV, load_reviews  # noqa: E402
 from flows.reading import ReplyReading, read_reply, reader_fingerprint, reading_cache_key  # noqa: E402
 
 
@@ -79,7 +79,7 @@ def read_task(reply: discovery.ReplyFile, fingerprint: str) -> ReplyReading:
 
 @task(name="normalise", cache_policy=NO_CACHE)
 def normalise_task(rounds, readings, reviews_path: Path | None = None) -> fact_stage.Facts:
-    reviews, problems = load_reviews(reviews_path) if reviews_path else load_reviews()
+    reviews, problems = load_reviews(reviews_path or REVIEWS_CSV)
     facts = fact_stage.build_facts(rounds, readings, reviews)
     facts.messages.extend(problems)
     return facts
@@ -100,10 +100,9 @@ def load_task(facts: fact_stage.Facts, staged: Path, run: dict) -> Path:
 
 @task(name="validate", cache_policy=NO_CACHE)
 def validate_task(
-    staged: Path, run_id: str, expectations_dir: Path | None = None
+    staged: Path, run_id: str, suites: list[quality.SuiteSpec]
 ) -> tuple[list[quality.CheckResult], list[quality.GxValidation]]:
     """The checks, and GX's own results for the report's Data Docs."""
-    suites = quality.load_suites(expectations_dir) if expectations_dir else None
     kept: list[quality.GxValidation] = []
     results = quality.validate_warehouse(staged, suites, kept)
     warehouse.append(staged, "validation_results", quality.results_frame(results, run_id))
@@ -113,7 +112,7 @@ def validate_task(
 @task(name="report", cache_policy=NO_CACHE)
 def report_task(staged: Path, target: Path, run: dict, checks, validations, blocked: list[str],
                 warnings: list[str], round_problems: list[str], summary: dict,
-                expectations_dir: Path | None = None) -> tuple[Path | None, list[str]]:
+                suites: list[quality.SuiteSpec]) -> tuple[Path | None, list[str]]:
     """The run's HTML report, built from the staged file before it is published or
     discarded. Never raises: a report that cannot be written must not stop a good
     warehouse being published, nor hide a block."""
@@ -122,7 +121,7 @@ def report_task(staged: Path, target: Path, run: dict, checks, validations, bloc
             report.reports_dir(target), run_id=run["run_id"],
             status="blocked" if blocked else "published", warehouse_file=staged,
             checks=checks, validations=validations,
-            suites=quality.load_suites(expectations_dir or quality.EXPECTATIONS_DIR),
+            suites=suites,
             blocked_reasons=blocked, warnings=warnings, round_problems=round_problems,
             started_at=run["started_at"], details=report_details(run, summary),
         )
@@ -167,14 +166,15 @@ def refresh(
         {"path": r.rel_path, "sha256": r.sha256, "force_code": r.force_code} for r in replies
     ]
     load_task(facts, staged, run)
-    checks, validations = validate_task(staged, run["run_id"], expectations_dir)
+    # Read once: the checks and the report's notes come from the same suites.
+    suites = quality.load_suites(expectations_dir or quality.EXPECTATIONS_DIR)
+    checks, validations = validate_task(staged, run["run_id"], suites)
     blocked = [describe(c) for c in quality.blocking(checks)]
     warnings = [describe(c) for c in checks if not c.success and c.severity != "critical"]
     round_problems = list(facts.messages)  # the rounds' filing problems and reviews.csv's
     summary = summarise(facts)
     report_path, report_problems = report_task(
-        staged, target, run, checks, validations, blocked, warnings, round_problems, summary,
-        expectations_dir)
+        staged, target, run, checks, validations, blocked, warnings, round_problems, summary, suites)
     published = publish_task(staged, target, blocked)
     write_run_log(target, run, published, blocked, warnings, report_path, report_problems)
     return RefreshResult(

@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 from pathlib import Path
+from typing import Iterable
 from urllib.parse import urlsplit
 
 VENDOR = Path(__file__).resolve().parent / "vendor"
@@ -75,9 +76,9 @@ _TAG = re.compile(r"<(?P<name>[a-zA-Z]+)\b[^>]*>")
 _STATIC_IMAGES = re.compile(r"^(?:\.\./)*static/images/(?P<file>[^?#]+)")
 
 
-def vendored(source: Path = NODE_MODULES) -> bool:
-    """True when `npm ci` has run in vendor/ and every mapped file is there."""
-    return all((source / rel).is_file() for rel in CDN_FILES.values())
+def vendored(source: Path = NODE_MODULES, files: Iterable[str] | None = None) -> bool:
+    """True when `npm ci` has run in vendor/ and every mapped file (or each of `files`) is there."""
+    return all((source / rel).is_file() for rel in (CDN_FILES.values() if files is None else files))
 
 
 def copy_assets(dest: Path, files: list[str] | None = None, source: Path = NODE_MODULES) -> bool:
@@ -85,7 +86,7 @@ def copy_assets(dest: Path, files: list[str] | None = None, source: Path = NODE_
     `dest`, keeping their package paths so relative references between them
     (../webfonts) still work. Returns False, copying nothing, when they are not installed."""
     wanted = list(dict.fromkeys(CDN_FILES.values() if files is None else files))
-    if not all((source / rel).is_file() for rel in wanted):
+    if not vendored(source, wanted):
         return False
     for rel in wanted:
         target = dest / rel

@@ -15,12 +15,11 @@ GX is imported inside `build`, never at import (it costs seconds).
 from __future__ import annotations
 
 import html
-import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from flows.quality import GxValidation, SuiteSpec
+from flows.quality import GxValidation, SuiteSpec, quiet_context
 
 SITE = "run_report"
 
@@ -38,17 +37,13 @@ def build(
     `suites` (the YAML specs) supply each expectation's why and severity as notes."""
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
-    from great_expectations.data_context.types.base import ProgressBarsConfig
     from great_expectations.data_context.types.resource_identifiers import (
         ExpectationSuiteIdentifier,
         ValidationResultIdentifier,
     )
 
-    for name in [n for n in logging.root.manager.loggerDict if n.startswith("great_expectations")]:
-        logging.getLogger(name).setLevel(logging.WARNING)
     out = Path(out).resolve()
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    context = quiet_context()
     context.add_data_docs_site(SITE, {
         "class_name": "SiteBuilder",
         "show_how_to_buttons": False,
