@@ -15,7 +15,8 @@ import pandas as pd
 from flows import reading as st
 from flows.discover import Round
 from flows.forces import load_forces
-from flows.labels import offence_code
+from flows.classification import Classification, group_of
+from flows.labels import match_offence, normalise, offence_code
 from flows.observations import Observation
 from flows.offences import load_offences
 from flows.reading import ReplyReading
@@ -23,7 +24,7 @@ from flows.reviews import Review, load_reviews
 
 OFFENCES_COLUMNS = [
     "round", "force_code", "financial_year", "offence_code", "offence_description",
-    "offence_group", "victim_age_min", "victim_age_max", "offences", "suppressed",
+    "offence_group", "offence_classes", "offence_as_written", "victim_age_min", "victim_age_max", "offences", "suppressed",
     "offences_lower", "offences_upper", "sha256", "path", "source", "table_ref",
     "in_totals", "in_age_figures",
 ]
@@ -54,7 +55,7 @@ class _Table:
 
     reading: ReplyReading
     table: str
-    rows: list[tuple[Observation, str | None]]  # (observation, offence code)
+    rows: list[tuple[Observation, Classification | None]]  # (observation, its offence's classes)
 
     @property
     def known(self) -> int:
@@ -144,10 +145,14 @@ def _mark_duplicates(readings: list[ReplyReading]) -> list[ReplyReading]:
     return readings
 
 
-def _map_offences(readings: list[ReplyReading]) -> dict[str, str | None]:
-    """Offence labels -> codes. A file with a label that matches nothing is quarantined:
-    leaving one offence out would make its totals silently wrong."""
-    codes: dict[str, str | None] = {}
+UNCLASSIFIED = "unclassified"  # the offence group of a label a stated total proved to be a part
+
+
+def _map_offences(readings: list[ReplyReading]) -> dict[str, Classification]:
+    """Offence labels -> their classification. A file with a label that matches nothing
+    (and that no stated total proved to be a part) is quarantined: leaving one offence
+    out would make its totals silently wrong."""
+    codes: dict[str, Classification] = {}
     for r in readings:
         if r.status != st.LOADED:
             continue
@@ -156,19 +161,19 @@ def _map_offences(readings: list[ReplyReading]) -> dict[str, str | None]:
             if o.offence is None:
                 continue
             if o.offence not in codes:
-                codes[o.offence] = offence_code(o.offence)
-            if codes[o.offence] is None:
+                codes[o.offence] = match_offence(o.offence)
+            if not codes[o.offence].recognised and not o.unclassified:
                 unknown.setdefault(o.offence, []).append(o.source)
         if unknown:
             described = "; ".join(
                 f"'{label}' at {', '.join(sources[:3])}" + (f" and {len(sources) - 3} more" if len(sources) > 3 else "")
+                + f" ({codes[label].describe_unknown()})"
                 for label, sources in list(unknown.items())[:5]
             )
             r.status = st.QUARANTINED
             r.message = _join(
                 r.message,
-                f"{r.reply.rel_path}: offence not recognised: {described}; "
-                "add it to schemas/offences.csv (aliases) or map the file in schemas/layouts/",
+                f"{r.reply.rel_path}: offence not recognised: {described}; or map the file in schemas/layouts/",
             )
             r.observations, r.totals = [], []
     return codes
@@ -178,7 +183,7 @@ ForceYear = tuple[str, str, str]  # round, force_code, financial_year
 
 
 def _tables_by_force_year(
-    readings: list[ReplyReading], codes: dict[str, str | None]
+    readings: list[ReplyReading], codes: dict[str, Classification]
 ) -> dict[ForceYear, list[_Table]]:
     grouped: dict[ForceYear, dict[tuple[int, str], _Table]] = defaultdict(dict)
     for r in readings:
@@ -191,7 +196,38 @@ def _tables_by_force_year(
             if table is None:
                 table = grouped[key][tkey] = _Table(r, o.table, [])
             table.rows.append((o, None if o.offence is None else codes[o.offence]))
-    return {k: list(v.values()) for k, v in grouped.items()}
+    return {k: _join_parts(list(v.values())) for k, v in grouped.items()}
+
+
+def _labels_of(t: _Table) -> set[str]:
+    return {normalise(o.offence) for o, _ in t.rows if o.offence is not None}
+
+
+def _join_parts(tables: list[_Table]) -> list[_Table]:
+    """Tables of one file that each list different offences (one sheet per offence
+    group) are parts of one answer, not two answers to compare: joined into one. Tables
+    that share an offence stay apart, and _reconcile makes them agree or conflict."""
+    by_file: dict[int, list[_Table]] = defaultdict(list)
+    for t in tables:
+        by_file[id(t.reading)].append(t)
+    out: list[_Table] = []
+    for group in by_file.values():
+        with_offences = [t for t in group if t.has_offences and not t.has_ages]
+        seen: set[str] = set()
+        disjoint = len(with_offences) > 1
+        for t in with_offences:
+            labels = _labels_of(t)
+            if labels & seen:
+                disjoint = False
+                break
+            seen |= labels
+        if not disjoint:
+            out.extend(group)
+            continue
+        rows = [row for t in with_offences for row in t.rows]
+        out.append(_Table(with_offences[0].reading, "; ".join(t.table for t in with_offences), rows))
+        out.extend(t for t in group if t not in with_offences)
+    return out
 
 
 def _rank(t: _Table) -> tuple:
@@ -248,13 +284,22 @@ def _offences_frame(
         primary, ages = chosen[key]
         for t in tables[key]:
             reply = t.reading.reply
-            for o, code in t.rows:
+            for o, match in t.rows:
+                code = match.code if match else None
                 offence = ref.get(code) if code else None
-                row = _observation_row(reply, o, t.table)
+                row = _observation_row(reply, o, o.table)
+                if match is None:
+                    group = None
+                elif match.recognised:
+                    group = group_of(match.classes)
+                else:
+                    group = UNCLASSIFIED
                 row.update(
                     offence_code=code,
                     offence_description=offence.description if offence else None,
-                    offence_group=offence.group if offence else None,
+                    offence_group=group,
+                    offence_classes="|".join(sorted(match.classes)) if match and match.classes else None,
+                    offence_as_written=o.offence,
                     in_totals=t is primary,
                     in_age_figures=t is ages,
                 )

@@ -252,7 +252,7 @@ class Age:
 _UNKNOWN_AGES = {
     "", "unknown", "not known", "not recorded", "n/k", "nk", "n.k.", "not stated", "unrecorded",
     "age unknown", "unknown age", "age not known", "age not recorded", "no age recorded",
-    "not given", "missing", "n/a", "na", "not applicable", "blank", "no data",
+    "not given", "missing", "n/a", "na", "not applicable", "blank", "(blank)", "no data",
 }
 _AGE_PREFIX = re.compile(r"^(?:victims?\s+)?(?:aged?|age)\s*:?\s*")
 _AGE_SUFFIX = re.compile(r"\s*(?:years? old|years?|yrs?\.?|yo|y)$")
@@ -330,7 +330,14 @@ DEFAULT_SUPPRESSED = (1, 4)
 police forces suppress figures between 1 and 4. A footnote overrides this."""
 
 _MARKERS = {"*", "**", "***", "[c]", "(c)", "c", "..", "supp", "suppressed", "redacted", "[low]"}
-_NOT_AVAILABLE = {"[x]", "x", "[z]", "z", "n/a", "na", "n/k", ":", "[u]"}
+_NOT_AVAILABLE = {"[x]", "x", "[z]", "z", "n/a", "na", "n/k", ":", "[u]", "not available", "not applicable",
+                  "unavailable", "not held", "n/av"}
+
+
+def not_available(value) -> bool:
+    """A cell that says there is no figure ('n/a', 'Not available', '[x]'): neither a
+    count nor a suppressed count, and never 0. Layouts leave such cells out and say so."""
+    return isinstance(value, str) and _clean(value) in _NOT_AVAILABLE
 _NIL_DASHES = {"-", "--"}
 _NUMBER = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.0+)?"
 _PLAIN = re.compile(rf"^({_NUMBER})$")
@@ -493,27 +500,10 @@ def normalise(text: str) -> str:
     return " ".join(w for w in t.split() if w not in _STOPWORDS)
 
 
-@dataclass(frozen=True)
-class _Reference:
-    codes: dict[str, str]  # code -> group
-    names: dict[str, str]  # normalised description/alias -> code
-    groups: dict[str, str]  # normalised group -> group
+def _classes():
+    from flows.classification import reference
 
-
-@lru_cache(maxsize=1)
-def _reference() -> _Reference:
-    from flows.offences import load_offences
-
-    codes: dict[str, str] = {}
-    names: dict[str, str] = {}
-    groups: dict[str, str] = {}
-    for offence in load_offences().values():
-        code = offence.code.strip().upper()
-        codes[code] = offence.group
-        groups[normalise(offence.group)] = offence.group
-        for name in (offence.description, *offence.aliases):
-            names[normalise(name)] = code
-    return _Reference(codes, names, groups)
+    return reference()
 
 
 def offence_group(text) -> str | None:
@@ -523,109 +513,55 @@ def offence_group(text) -> str | None:
     key = normalise(text)
     if key == "other":
         return None
-    ref = _reference()
-    group = ref.groups.get(key) or ref.groups.get(re.sub(r"s\b", "", key))
+    groups = {normalise(o.group): o.group for o in _classes().classes.values()}
+    group = groups.get(key) or groups.get(re.sub(r"s\b", "", key))
     if group is None and key.endswith("s"):
-        group = ref.groups.get(key[:-1])
+        group = groups.get(key[:-1])
     return group
 
 
 def offence_groups() -> dict[str, str]:
-    """Code -> group, from schemas/offences.csv."""
-    return dict(_reference().codes)
+    """Class -> group, from schemas/offences.csv."""
+    return {code: o.group for code, o in _classes().classes.items()}
 
 
-@dataclass(frozen=True, slots=True)
-class OffenceMatch:
-    code: str | None
-    reason: str = ""  # why there is no code
+def match_offence(text):
+    """A label -> its Classification (flows.classification): the classes it names, the
+    code and wording as written, and the reason when it names none."""
+    from flows.classification import Classification, classify
 
-
-_CODE = r"0*(\d{1,3}[a-z]?)"
-_HO = r"(?:h\.?o\.?\s*(?:code|offence)?\s*:?\s*|code\s*:?\s*)?"
-_CODE_ONLY = re.compile(rf"^{_HO}{_CODE}$")
-_CODE_FIRST = re.compile(rf"^{_HO}{_CODE}(?:\s*[-:.)/|]\s*|\s+)(.+)$")
-_CODE_LAST_BRACKET = re.compile(rf"^(.+?)\s*[(\[]\s*{_HO}{_CODE}\s*[)\]]$")
-_CODE_LAST_DASH = re.compile(rf"^(.+?)\s+[-:|]\s*{_HO}{_CODE}$")
-
-
-def _lookup_code(code: str) -> str | None:
-    code = code.upper()
-    return code if code in _reference().codes else None
-
-
-@lru_cache(maxsize=8192)
-def _match_cached(text) -> OffenceMatch:
-    return _match_offence(text)
-
-
-def match_offence(text) -> OffenceMatch:
-    """A label -> Home Office code, with the reason when there is none.
-
-    A code with a description must agree with it; a description must be one of
-    schemas/offences.csv (description or alias) once normalised.
-    """
-    if isinstance(text, (str, int)) and not isinstance(text, bool):
-        return _match_cached(text)
-    return _match_offence(text)
-
-
-def _match_offence(text) -> OffenceMatch:
     if isinstance(text, bool) or text is None:
-        return OffenceMatch(None, "no offence given")
+        return Classification(frozenset(), "", reason="no offence given")
     if isinstance(text, float) and text.is_integer():
         text = int(text)
-    if isinstance(text, int):
+    if isinstance(text, (int, float)):
         text = str(text)
     if not isinstance(text, str) or not text.strip():
-        return OffenceMatch(None, "no offence given")
-    ref = _reference()
-    key = normalise(text)
-    if key in ref.names:
-        return OffenceMatch(ref.names[key])
-    cleaned = _clean(text)
-    if m := _CODE_ONLY.match(cleaned):
-        code = _lookup_code(m.group(1))
-        if code:
-            return OffenceMatch(code)
-        return OffenceMatch(None, f"Home Office code '{m.group(1).upper()}' is not in schemas/offences.csv")
-    for pattern, code_group, desc_group in (
-        (_CODE_FIRST, 1, 2), (_CODE_LAST_BRACKET, 2, 1), (_CODE_LAST_DASH, 2, 1),
-    ):
-        m = pattern.match(cleaned)
-        if not m:
-            continue
-        code_text, desc = m.group(code_group), m.group(desc_group)
-        code = _lookup_code(code_text)
-        desc_code = ref.names.get(normalise(desc))
-        if code is None:
-            if desc_code is None:
-                continue
-            return OffenceMatch(None, f"Home Office code '{code_text.upper()}' is not in schemas/offences.csv")
-        if desc_code is None:
-            return OffenceMatch(
-                None, f"'{desc.strip()}' is not a description of {code} in schemas/offences.csv"
-            )
-        if desc_code != code:
-            return OffenceMatch(
-                None, f"code {code} and description '{desc.strip()}' ({desc_code}) disagree"
-            )
-        return OffenceMatch(code)
-    return OffenceMatch(None, "matches no offence in schemas/offences.csv")
+        return Classification(frozenset(), str(text), reason="no offence given")
+    return classify(text)
 
 
 def offence_code(text) -> str | None:
-    """The Home Office code a label names ('88A - Sexual grooming' -> '88A'), or None."""
+    """The one class a label names ('88A - Sexual grooming' -> '88A'); None when it names
+    none or several ('Rape of a child under 13' is 19E or 19H)."""
     return match_offence(text).code
 
 
+def is_offence(text) -> bool:
+    """The label names one or more offence classes of the reference."""
+    return match_offence(text).recognised
+
+
 def offences_named_in(text: str) -> list[str]:
-    """Codes whose description or alias appears inside a line (a title naming an offence)."""
+    """Classes ('19E|19H') whose description or title appears inside a line (a title naming an offence)."""
     if not isinstance(text, str):
         return []
-    line = f" {normalise(text)} "
+    from flows.classification import title_key
+
+    line = f" {title_key(text)} "
     found = []
-    for name, code in _reference().names.items():
-        if len(name) >= 8 and f" {name} " in line and code not in found:
-            found.append(code)
+    for name, classes in _classes().titles.items():
+        codes = "|".join(sorted(classes))
+        if len(name) >= 8 and f" {name} " in line and codes not in found:
+            found.append(codes)
     return found

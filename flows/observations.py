@@ -38,12 +38,18 @@ class Observation:
     # the suppressed parts' upper bounds), so the warehouse can check it again.
     parts_lower: int | None = None
     parts_upper: int | None = None
+    # An offence label the classification does not know, kept because the stated total
+    # at this cell proves it is a part of the table (flows.layouts.figures): '' otherwise.
+    unclassified: str = ""
 
 
 # Problem kinds. A stated total that disagrees with its parts is the reply contradicting
 # itself, not the reader failing to understand it: it blocks publication until a
 # reviewer decides (schemas/reviews.csv), where other problems quarantine the file.
 TOTAL_MISMATCH = "total_mismatch"
+# An offence label the classification does not know: the layout keeps the figure aside
+# and it loads (as 'unclassified') only if a stated total proves it is a part.
+UNKNOWN_OFFENCE = "unknown_offence"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +58,7 @@ class Problem:
 
     message: str
     source: str = ""  # the cell or range the problem is about, when there is one
-    kind: str = ""  # "" (the reader cannot trust its reading) or TOTAL_MISMATCH
+    kind: str = ""  # "" (the reader cannot trust its reading), TOTAL_MISMATCH or UNKNOWN_OFFENCE
 
 
 @dataclass

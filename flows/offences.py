@@ -1,11 +1,9 @@
-"""The Home Office offence codes this request covers (schemas/offences.csv)."""
+"""The Home Office offence classes this request covers (schemas/offences.csv), with the
+single-class titles of schemas/offence_titles.csv as each class's other names."""
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from functools import lru_cache
-
-from flows import SCHEMAS
 
 
 @dataclass(frozen=True)
@@ -13,18 +11,22 @@ class Offence:
     code: str
     description: str
     group: str
-    aliases: tuple[str, ...]
+    aliases: tuple[str, ...]  # titles that name this class alone (offence_titles.csv)
 
 
 @lru_cache(maxsize=1)
 def load_offences() -> dict[str, Offence]:
-    with open(SCHEMAS / "offences.csv", newline="", encoding="utf-8") as fh:
-        return {
-            row["offence_code"]: Offence(
-                code=row["offence_code"],
-                description=row["offence_description"],
-                group=row["offence_group"],
-                aliases=tuple(a.strip() for a in (row.get("aliases") or "").split(";") if a.strip()),
-            )
-            for row in csv.DictReader(fh)
-        }
+    from flows.classification import reference
+
+    ref = reference()
+    aliases: dict[str, list[str]] = {code: [] for code in ref.classes}
+    for key, classes in ref.titles.items():
+        if len(classes) == 1:
+            (code,) = classes
+            title = ref.display[key]
+            if title != ref.classes[code].description:
+                aliases[code].append(title)
+    return {
+        code: Offence(code=code, description=o.description, group=o.group, aliases=tuple(aliases[code]))
+        for code, o in ref.classes.items()
+    }

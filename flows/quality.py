@@ -114,7 +114,28 @@ def null_together(df: pd.DataFrame, columns: list[str]) -> pd.Series:
     return nulls.isin([0, len(columns)])
 
 
+def classes_in_reference(df: pd.DataFrame, column: str) -> pd.Series:
+    """Each '|'-separated class is one of schemas/offences.csv, and where there is one
+    class the row's offence_code is it (a code that disagrees with its classes is a slip)."""
+    from flows.classification import reference
+
+    known = set(reference().classes)
+
+    def ok(row) -> bool:
+        value = row[column]
+        if _is_null(value):
+            return _is_null(row.get("offence_code"))
+        classes = str(value).split("|")
+        if not set(classes) <= known:
+            return False
+        code = row.get("offence_code")
+        return (len(classes) == 1 and code == classes[0]) or (len(classes) > 1 and _is_null(code))
+
+    return df.apply(ok, axis=1).astype(bool) if len(df) else pd.Series([], dtype=bool)
+
+
 ROW_CHECKS: dict[str, Callable[..., pd.Series]] = {
+    "classes_in_reference": classes_in_reference,
     "consecutive_financial_year": consecutive_financial_year,
     "whole_numbers": whole_numbers,
     "null_exactly_when": null_exactly_when,

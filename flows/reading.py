@@ -140,14 +140,18 @@ def letter_text(path: Path, limit: int = 2_000_000) -> str:
 
 
 def reader_fingerprint() -> str:
-    """A hash of everything that decides how a file is read: the reader's code and the
-    analysts' layout mappings. A change to either invalidates cached readings."""
+    """A hash of everything that decides how a file is read: the reader's code, the
+    reference files it consults (forces, offence classes, titles and words, heading
+    spellings) and the analysts' layout recipes. A change to any invalidates cached
+    readings, so an alias an analyst adds takes effect on the next refresh."""
     from flows import PROJECT_ROOT, SCHEMAS
 
     package = PROJECT_ROOT / "flows"
     paths = sorted(
         [*package.glob("cells/*.py"), *package.glob("layouts/*.py"), package / "labels.py",
-         package / "observations.py", package / "reading.py", *SCHEMAS.glob("layouts/*.y*ml")]
+         package / "observations.py", package / "reading.py", package / "classification.py",
+         package / "offences.py", package / "forces.py", *SCHEMAS.glob("*.csv"), *SCHEMAS.glob("*.y*ml"),
+         *SCHEMAS.glob("layouts/*.y*ml")]
     )
     digest = hashlib.sha256()
     for path in paths:

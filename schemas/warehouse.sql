@@ -42,9 +42,11 @@ CREATE TABLE offences (
     round               VARCHAR NOT NULL,
     force_code          VARCHAR NOT NULL,
     financial_year      VARCHAR NOT NULL,  -- '2016/17'
-    offence_code        VARCHAR,           -- NULL when the table has no offence breakdown
+    offence_code        VARCHAR,           -- the Home Office class as ONS publishes it ('19H', '86', '88A'); NULL when the label names several classes or none, or the table has no offence breakdown
     offence_description VARCHAR,
-    offence_group       VARCHAR,
+    offence_group       VARCHAR,           -- the group all its classes share; 'unclassified' when a stated total proved an unknown label a part
+    offence_classes     VARCHAR,           -- every class the label may be, '|'-separated ('19E|19H' for 'Rape of a child under 13')
+    offence_as_written  VARCHAR,           -- the offence code and wording exactly as the reply printed them
     victim_age_min      INTEGER,           -- exact age: min = max; band: its bounds; NULL: not recorded
     victim_age_max      INTEGER,
     offences            INTEGER,           -- NULL when suppressed, never 0 for a suppressed cell

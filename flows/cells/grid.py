@@ -61,6 +61,17 @@ class Sheet:
     merged: list[MergedRange] = field(default_factory=list)
     hidden: bool = False
     is_csv: bool = False
+    # Values derived from the cells (figures, rows), computed once per sheet and per key.
+    # A sheet belongs to one reader at a time, so this needs no lock; it is dropped
+    # whenever `cells` is replaced, because derived sheets are new Sheet objects.
+    _memo: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def memo(self, key: str, compute):
+        """compute(self), once per sheet and key (the cells of a Sheet are not changed after reading)."""
+        stamp = (key, len(self.cells))
+        if stamp not in self._memo:
+            self._memo[stamp] = compute(self)
+        return self._memo[stamp]
 
     def ref(self, row: int, col: int) -> str:
         """Where a person finds this cell: 'Data!D7', or 'line 7, column D' in a csv."""

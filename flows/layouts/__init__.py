@@ -79,6 +79,7 @@ def read_file(workbook: Workbook, *, file_name: str, mappings: Iterable[Recipe] 
     recipe = next((m for m in recipes if m.matches(file_name, names, force_code, round_name)), None)
     out = FileReading(layout="")
     used: list[str] = []
+    all_scope: list[tuple[str, str]] = []
     for sheet in workbook.sheets:
         if sheet.hidden:
             out.sheets[sheet.name] = "skipped: hidden"
@@ -95,6 +96,12 @@ def read_file(workbook: Workbook, *, file_name: str, mappings: Iterable[Recipe] 
             out.notes.append(f"sheet '{sheet.name}' has no figures: skipped")
             continue
         context = sheet_context(shown, file_name)
+        out.notes.extend(f"sheet '{sheet.name}' says at {where}: {line}" for where, line in context.unavailable)
+        if context.all_offences and recipe is None and (context.all_offences != "the sheet name"
+                                                        or len(workbook.sheets) > 1):
+            # every child sexual offence, online or not: read only if no other sheet is the answer
+            all_scope.append((sheet.name, context.all_offences))
+            continue
         if recipe is not None:
             context.mapping = recipe
             reading = mapping.read(shown, context)
@@ -107,5 +114,14 @@ def read_file(workbook: Workbook, *, file_name: str, mappings: Iterable[Recipe] 
         out.totals.extend(reading.totals)
         out.problems.extend(reading.problems)
         out.notes.extend(reading.notes)
+    for name, where in all_scope:
+        if used:
+            out.sheets[name] = "skipped: all offences, not only online-flagged"
+            out.notes.append(f"sheet '{name}' counts all child sexual offences, online or not ({where}): not read")
+        else:
+            out.sheets[name] = "not read: all offences, not only online-flagged"
+            out.problems.append(Problem(
+                f"sheet '{name}' counts all child sexual offences, online or not ({where}), and no sheet gives "
+                "the online-flagged ones", source=where))
     out.layout = "+".join(used) if used else "none"
     return out

@@ -30,6 +30,8 @@ class SheetContext:
     markers: dict[str, tuple[int, int]] = field(default_factory=dict)  # marker -> bounds, from footnotes
     headers: dict[str, list[str]] = field(default_factory=dict)  # extra header spellings (mappings)
     mapping: object | None = None  # the recipe a mapping matched (flows.layouts.mapping.Recipe)
+    unavailable: list[tuple[str, str]] = field(default_factory=list)  # (cell, line) saying a year is not available
+    all_offences: str = ""  # where the sheet says its figures are all offences, online or not
 
     def years_between(self, first_row: int, last_row: int) -> dict[str, int]:
         """Financial years named by title lines in rows first_row..last_row -> their row."""
@@ -76,6 +78,21 @@ _NIL_LINE = re.compile(
     r"|(?:nil|zero)(?: returns| figures| values)? (?:are |is )?(?:shown|shown as|represented by|marked|denoted by|indicated by)\s*(?:as\s*)?(?:a\s+)?['\"‘“]?(?:-|–|—|dash)",
     re.I,
 )
+_NOT_AVAILABLE_LINE = re.compile(
+    r"\b(?:not available|unavailable|not held|cannot be provided|not recorded consistently|no data (?:is|are) held)\b",
+    re.I)
+# A sheet of every child sexual offence, online or not, beside the online-flagged one:
+# not the answer to the request (its sheet name or title says so).
+_ALL_SCOPE = re.compile(r"\b(?:all|pob)\b[\w\s]{0,40}?\b(?:offences|crimes|cso|trosedd)\b", re.I)
+_ONLINE_DENIED = re.compile(r"online or not|whether or not online|not online|non[- ]online|regardless of", re.I)
+
+
+def says_all_offences(text: str) -> bool:
+    """'ALL sexual offences ... online or not', 'All offences' (and no online flag)."""
+    return bool(_ALL_SCOPE.search(text)) and ("online" not in text.lower() and "ar-lein" not in text.lower()
+                                             or bool(_ONLINE_DENIED.search(text)))
+
+
 _SUPPRESSION_WORDS = re.compile(r"suppress|redact|withheld|not shown|protect|disclos|small numbers|low numbers", re.I)
 
 
@@ -129,9 +146,16 @@ def sheet_context(sheet: Sheet, file_name: str) -> SheetContext:
         ctx.calendar_year, ctx.calendar_source = sheet.name.strip(), "the sheet name"
 
     first_number = _first_number_row(sheet)
+    if not sheet.is_csv and says_all_offences(sheet.name):
+        ctx.all_offences = "the sheet name"
     for row, col, text in lines:
         if row >= first_number:
             continue  # footnotes below the figures do not set the year
+        if _NOT_AVAILABLE_LINE.search(text):
+            ctx.unavailable.append((sheet.ref(row, col), text))
+            continue  # 'Data for 2019/20 is not available': says which year is missing, not this table's
+        if not ctx.all_offences and says_all_offences(text):
+            ctx.all_offences = sheet.ref(row, col)
         for fy in labels.financial_years_in(text):
             years.setdefault(fy, sheet.ref(row, col))
         if not ctx.calendar_year and labels.names_calendar_year(text):

@@ -19,7 +19,8 @@ from flows.labels import Age
 from flows.layouts.columns import COUNT, role_of
 from flows.layouts.context import SheetContext
 from flows.layouts.figures import (
-    Figure, Over, check_duplicates, check_totals, dropped_ages_note, offence_key, to_observations,
+    Figure, Over, check_duplicates, check_totals, check_unknown_offences, dropped_ages_note, offence_key,
+    resolve_total_scopes, to_observations, unknown_offences_note,
 )
 from flows.layouts.region import is_footnote, number_cells, stray_numbers
 from flows.observations import Count, Problem, Reading
@@ -31,6 +32,7 @@ DIMENSIONS = (YEAR, CALYEAR, AGE, OFFENCE)
 _WEAK_AGE = "weak age"  # a bare number that may be an age: only with other ages or an 'age' heading
 _TOTAL, _GROUP = "total", "group"
 _MEASURE = "measure"  # a row labelled 'Number of offences': the table's only row, no dimension
+_UNKNOWN = "unknown offence"  # a row key's note: its offence label is not recognised
 
 _LOOK_BELOW = 4  # a header cell must have figures within this many rows under it
 
@@ -59,7 +61,7 @@ def _kinds_of_text(text: str) -> set[str]:
     kinds = set()
     if labels.is_calendar_year(text):
         kinds.add(CALYEAR)
-    if labels.offence_code(text):
+    if labels.is_offence(text):
         kinds.add(OFFENCE)
     a = labels.age(text)
     if a.is_label:
@@ -81,7 +83,7 @@ def _number_kinds(value) -> set[str]:
             kinds.add(CALYEAR)
         if labels.age(value).is_label:
             kinds.add(_WEAK_AGE)
-        if labels.offence_code(value):
+        if labels.is_offence(str(value)):
             kinds.add(OFFENCE)
         return kinds
     return set()
@@ -347,6 +349,7 @@ def _read_table(grid: _Grid, first: _Header, reading: Reading, used: set, *, aft
 
     figures: list[Figure] = []
     blanks: list[str] = []
+    unavailable: list[str] = []
     for r, label_cells, row_key in row_values:
         for col, col_key in table.columns.items():
             ref = sheet.ref(r, col)
@@ -355,6 +358,9 @@ def _read_table(grid: _Grid, first: _Header, reading: Reading, used: set, *, aft
                 blanks.append(ref)
                 continue
             used.add((r, col))
+            if labels.not_available(cell.value):
+                unavailable.append(ref)  # no figure, and never 0
+                continue
             c = ctx.count(cell.value)
             if isinstance(c, Problem):
                 problems.append(Problem(f"{ref}: {c.message}", source=ref))
@@ -363,21 +369,37 @@ def _read_table(grid: _Grid, first: _Header, reading: Reading, used: set, *, aft
                 problems.append(Problem(f"{ref} holds '{cell.value}' where a figure should be", source=ref))
                 continue
             dims = dict(col_key)
+            unknown = row_key.get(_UNKNOWN, "")
             for dim, v in row_key.items():
+                if dim == _UNKNOWN:
+                    continue
                 if dim in dims:
                     problems.append(Problem(f"{ref} has two {dim} labels", source=ref))
                 dims[dim] = v
             figure = _figure(dims, context_year, c, ref, problems)
             if figure is not None:
+                figure.unknown = unknown
+                if down == OFFENCE and label_cells:
+                    figure.offence_ref = sheet.ref(r, label_cells[-1].col)
+                elif OFFENCE in across:
+                    figure.offence_ref = sheet.ref(headers[[h.kind for h in headers].index(OFFENCE)].row, col)
                 figures.append(figure)
+    if unavailable:
+        reading.notes.append(
+            f"{table_ref}: {len(unavailable)} cells say the figure is not available; left out, not read as 0 "
+            f"({', '.join(unavailable[:5])}" + (" ..." if len(unavailable) > 5 else "") + ")"
+        )
     if blanks:
         reading.notes.append(
             f"{table_ref}: {len(blanks)} blank cells left out, not read as 0 ({', '.join(blanks[:5])}"
             + (" ..." if len(blanks) > 5 else "") + ")"
         )
+    resolve_total_scopes(figures)
+    problems.extend(check_unknown_offences(figures))
     problems.extend(check_duplicates(figures))
     problems.extend(check_totals(figures))
     reading.notes.extend(dropped_ages_note(figures, table_ref))
+    reading.notes.extend(unknown_offences_note(figures, table_ref))
     observations, totals = to_observations(figures, table_ref)
     reading.observations.extend(observations)
     reading.totals.extend(totals)
@@ -506,6 +528,8 @@ def _row_dimension(grid: _Grid, rows, across: set[str], problems: list[Problem],
     labelled = [_label(ls, None) for _, ls, has in rows if has and ls]
     if down is None and len(labelled) == 1 and labelled[0] and _TOTAL in _kinds(labelled[0][0]):
         down = _MEASURE  # a single 'Total' row under the years: the counts themselves
+    leaves = sum(1 for _, ls, has in rows if has and ls and (found := _label(ls, down)) is not None
+                 and not _kinds(found[0]) & {_TOTAL, _GROUP, _MEASURE})
     out = []
     blank_rows: list[str] = []  # labelled rows with no figures at all
     block: list[object] = []  # the leaf labels since the last total or heading
@@ -525,14 +549,17 @@ def _row_dimension(grid: _Grid, rows, across: set[str], problems: list[Problem],
         ref = sheet.ref(r, label_cells[-1].col)
         if found is None:
             text = " - ".join(str(c.value) for c in label_cells)
-            reason = ""
-            why = labels.match_offence(text if len(label_cells) > 1 else label_cells[-1].value).reason
-            if down in (OFFENCE, None) or "disagree" in why:
-                reason = f" ({why})"
-            problems.append(Problem(
-                f"row label '{text}' at {ref} is neither an offence, a total, an age nor a year{reason}",
-                source=ref,
-            ))
+            match = labels.match_offence(text if len(label_cells) > 1 else label_cells[-1].value)
+            reason = f" ({match.describe_unknown()})" if down in (OFFENCE, None) else ""
+            message = f"row label '{text}' at {ref} is neither an offence, a total, an age nor a year{reason}"
+            last = label_cells[-1].value
+            if down == OFFENCE and isinstance(last, str) and (
+                    not _kinds(last) or labels.age(last).kind == labels.UNKNOWN):
+                # kept aside: it loads, unclassified, only if a stated total proves it a part
+                out.append((r, label_cells, {OFFENCE: label_cells[-1].value.strip(), _UNKNOWN: message}))
+                block.append(offence_key(label_cells[-1].value.strip()))
+                continue
+            problems.append(Problem(message, source=ref))
             grid.reported.update((r, c) for c in grid.row_cols.get(r, []))
             continue
         value, _ = found
@@ -551,7 +578,8 @@ def _row_dimension(grid: _Grid, rows, across: set[str], problems: list[Problem],
             elif tl and tl.kind == "sub":
                 over = Over(text, frozenset(block))
             elif tl:
-                over = Over(text)
+                # 'Total' after earlier totals or headings may be a subtotal of its block
+                over = Over(text, block=frozenset(block) if block and len(block) < leaves else None)
             else:
                 problems.append(Problem(f"row label '{text}' at {ref} is a heading with figures", source=ref))
                 continue

@@ -9,7 +9,7 @@ from flows import labels
 from flows.cells.grid import Sheet
 from flows.labels import Age
 from flows.layouts.figures import Over
-from flows.observations import Problem
+from flows.observations import UNKNOWN_OFFENCE, Problem
 
 
 def _blank(v) -> bool:
@@ -41,17 +41,18 @@ def offence_field(sheet: Sheet, row: int, cols: list[int], block: list[str]) -> 
                 return Over(_text(v), _group(tl.group))
             return Over(_text(v), frozenset(block) if tl.kind == "sub" else None)
     match = labels.match_offence(text)
-    if match.code is None and len(values) > 1:
-        # a code column and a description column: the code decides if the words are unknown
-        codes = {labels.offence_code(v) for _, v in values}
-        if len(codes) == 1 and None not in codes:
-            return text
-    if match.code is None:
+    if not match.recognised:
         group = labels.offence_group(text)
         if group:
             return Over(text, _group(group))
-        return Problem(f"offence '{text}' at {ref} is not recognised: {match.reason}", source=ref)
+        return Problem(f"offence '{text}' at {ref} is not recognised: {match.describe_unknown()}", source=ref,
+                       kind=UNKNOWN_OFFENCE)
     return text
+
+
+def unknown_offence(value) -> bool:
+    """An offence_field answer that is an unrecognised label (kept aside for the totals to judge)."""
+    return isinstance(value, Problem) and value.kind == UNKNOWN_OFFENCE
 
 
 def age_field(sheet: Sheet, row: int, col: int | None, *, blank_is_unknown: bool) -> Age | Over | Problem | None:

@@ -21,6 +21,10 @@ class Over:
 
     label: str = ""  # as the reply writes it: 'Total', 'Rape - total', 'All ages'
     members: frozenset | None = None
+    # A plain 'Total' under a block of rows may total the whole table or only the rows
+    # since the last total or heading: `block` is the second reading, and the one the
+    # reply's own figures add up to is taken (resolve_total_scopes).
+    block: frozenset | None = None
 
 
 @dataclass(slots=True)
@@ -31,6 +35,9 @@ class Figure:
     count: Count
     source: str
     loaded: bool = True  # False: kept for the checks only (adult or negative ages)
+    unknown: str = ""  # why its offence label is not recognised ('' when it is)
+    offence_ref: str = ""  # the cell of its offence label: two rows may print one title
+    proven_by: str = ""  # the stated total that proves an unknown offence is a part
 
     @property
     def is_total(self) -> bool:
@@ -42,8 +49,18 @@ class Figure:
 
 
 def offence_key(label: str) -> str:
-    """The same offence written two ways ('88A', 'Sexual grooming') is one key."""
-    return labels.offence_code(label) or labels.normalise(label)
+    """The same offence written two ways ('88A', 'Sexual grooming') is one key: its
+    classes ('19E|19H' for 'Rape of a child under 13'), or its words when unrecognised."""
+    classes = labels.match_offence(label).classes
+    return "|".join(sorted(classes)) if classes else labels.normalise(label)
+
+
+def _member(key: str | None, members: frozenset) -> bool:
+    """A part is inside a total's offences when its key is one of them, or when every
+    class it may be is (a group total over classes covers 'Rape of a child under 13')."""
+    if key is None:
+        return False
+    return key in members or (bool(key) and all(c in members for c in key.split("|")))
 
 
 def _covers(total: Figure, part: Figure) -> bool:
@@ -52,11 +69,18 @@ def _covers(total: Figure, part: Figure) -> bool:
         if isinstance(t, Over):
             if t.members is None:
                 continue
-            key = part.offence_key if dim == "offence" else p
-            if key not in t.members:
+            if dim == "offence":
+                if not _member(part.offence_key, t.members):
+                    return False
+            elif p not in t.members:
                 return False
         elif dim == "offence":
-            if (t is None) != (p is None) or (t is not None and total.offence_key != part.offence_key):
+            if (t is None) != (p is None):
+                return False
+            if t is not None and total.offence_ref and part.offence_ref:
+                if total.offence_ref != part.offence_ref:
+                    return False  # the total of another row or column, even one with the same title
+            elif t is not None and _label_key(t) != _label_key(p):
                 return False
         elif t != p:
             return False
@@ -76,6 +100,24 @@ def _parts_bounds(parts: list[Figure]) -> tuple[int, int]:
     return sum(p.count.lower for p in parts), sum(p.count.upper for p in parts)
 
 
+def resolve_total_scopes(figures: list[Figure]) -> None:
+    """Each total that could cover the whole table or only its block keeps the scope its
+    parts add up to. When the whole table adds up, or neither does, it stays whole (and
+    check_totals reports a mismatch); the block is taken only on that evidence."""
+    parts = [f for f in figures if not f.is_total]
+    for f in figures:
+        if not (isinstance(f.offence, Over) and f.offence.block is not None):
+            continue
+        whole = [p for p in parts if _covers(f, p)]
+        if whole and _reconciles(f, *_parts_bounds(whole)):
+            f.offence = Over(f.offence.label, f.offence.members)
+            continue
+        narrow = Figure(f.year, Over(f.offence.label, f.offence.block), f.age, f.count, f.source)
+        covered = [p for p in parts if _covers(narrow, p)]
+        f.offence = narrow.offence if covered and _reconciles(f, *_parts_bounds(covered)) \
+            else Over(f.offence.label, f.offence.members)
+
+
 def check_totals(figures: list[Figure]) -> list[Problem]:
     """Each total must lie within the range its parts allow: known sum <= total <=
     known sum + the suppressed parts' upper bounds (and above their lower bounds)."""
@@ -83,6 +125,8 @@ def check_totals(figures: list[Figure]) -> list[Problem]:
     problems = []
     for total in (f for f in figures if f.is_total):
         covered = [p for p in parts if _covers(total, p)]
+        if not covered and total.count.upper == 0:
+            continue  # a total of 0 over blank cells: nothing to check, nothing to count
         if not covered:
             # e.g. a 'Rape' row in a table that lists no rape offence: its figures would
             # vanish from the counts if it were taken for a total
@@ -102,16 +146,91 @@ def check_totals(figures: list[Figure]) -> list[Problem]:
     return problems
 
 
+def _reconciles(total: Figure, lo: int, hi: int) -> bool:
+    return not (total.count.upper < lo or total.count.lower > hi)
+
+
+def check_unknown_offences(figures: list[Figure]) -> list[Problem]:
+    """A figure whose offence label is not recognised stays (as 'unclassified') only when
+    a stated total of its own table proves it is one of the total's parts: the total
+    adds up with it and, unless it is 0, would not add up without it. Otherwise it is
+    a Problem, and the file is quarantined, since its totals would be silently wrong.
+    Marks the proven figures (proven_by) and drops the others from `figures`."""
+    problems = []
+    parts = [f for f in figures if not f.is_total]
+    totals = [f for f in figures if f.is_total]
+    keep: list[Figure] = []
+    for f in figures:
+        if not f.unknown or f.is_total:
+            keep.append(f)
+            continue
+        proof = ""
+        for total in totals:
+            if not _covers(total, f):
+                continue
+            covered = [p for p in parts if _covers(total, p)]
+            lo, hi = _parts_bounds(covered)
+            without_lo, without_hi = lo - f.count.lower, hi - f.count.upper
+            needed = f.count.upper == 0 or not _reconciles(total, without_lo, without_hi)
+            if _reconciles(total, lo, hi) and needed:
+                proof = total.source
+                break
+        if proof:
+            f.proven_by = proof
+            keep.append(f)
+        else:
+            problems.append(Problem(f"{f.unknown} (no stated total proves it is one of the table's parts)",
+                                    source=f.source))
+    figures[:] = keep
+    return problems
+
+
+def unknown_offences_note(figures: list[Figure], where: str) -> list[str]:
+    """The warning a reviewer reads: which cells were loaded as 'unclassified', and why."""
+    proven = [f for f in figures if f.proven_by]
+    return [f"{where}: offence '{f.offence}' at {f.source} is not in the classification; loaded as "
+            f"unclassified because the stated total at {f.proven_by} adds up only with it" for f in proven]
+
+
+def _label_key(offence) -> object:
+    """Two rows are the same offence when the reply writes the same words (two offences
+    of one class, 'Make indecent photograph' and 'Possess ...', are two figures)."""
+    return labels.normalise(offence) if isinstance(offence, str) else offence
+
+
 def check_duplicates(figures: list[Figure]) -> list[Problem]:
-    """Two figures for the same year, offence and age: one of them would be counted twice."""
-    seen: dict[tuple, list[str]] = defaultdict(list)
+    """Two figures for the same year, offence label and age: one of them would be
+    counted twice, unless a stated total of the table adds up only with both (some
+    crime systems print two offences under one title)."""
+    seen: dict[tuple, list[Figure]] = defaultdict(list)
     for f in figures:
         if not f.is_total:
-            seen[(f.year, f.offence_key, f.age)].append(f.source)
-    return [
-        Problem(f"{' and '.join(sources[:3])} give figures for the same year, offence and age", source=sources[0])
-        for sources in seen.values() if len(sources) > 1
-    ]
+            seen[(f.year, _label_key(f.offence), f.age)].append(f)
+    parts = [f for f in figures if not f.is_total]
+    totals = [f for f in figures if f.is_total]
+    problems = []
+    for same in seen.values():
+        if len(same) < 2 or _all_needed(same, parts, totals):
+            continue
+        sources = [f.source for f in same]
+        problems.append(Problem(f"{' and '.join(sources[:3])} give figures for the same year, offence and age",
+                                source=sources[0]))
+    return problems
+
+
+def _all_needed(same: list[Figure], parts: list[Figure], totals: list[Figure]) -> bool:
+    """A stated total covers every one of `same`, adds up with them, and would not add
+    up if any one of them (that is not 0) were a repeat of another."""
+    for total in totals:
+        if not all(_covers(total, f) for f in same):
+            continue
+        lo, hi = _parts_bounds([p for p in parts if _covers(total, p)])
+        if not _reconciles(total, lo, hi):
+            continue
+        if all(f.count.upper == 0 or not _reconciles(total, lo - f.count.lower, hi - f.count.upper)
+               for f in same):
+            return True
+    return False
 
 
 def _years_label(years: list[str]) -> str:
@@ -135,7 +254,8 @@ def to_observations(figures: list[Figure], table: str) -> tuple[list[Observation
         if not f.is_total:
             if f.loaded:
                 lo, hi = _age_bounds(f.age)
-                observations.append(Observation(f.year, f.offence, lo, hi, f.count, f.source, table))
+                observations.append(Observation(f.year, f.offence, lo, hi, f.count, f.source, table,
+                                                unclassified=f.proven_by))
             continue
         if isinstance(f.year, Over):
             year = _years_label([p.year for p in parts if _covers(f, p)]) or _years_label([p.year for p in parts])
@@ -146,7 +266,7 @@ def to_observations(figures: list[Figure], table: str) -> tuple[list[Observation
         offence = f.offence.label if isinstance(f.offence, Over) else f.offence
         lo, hi = _age_bounds(f.age)
         covered = [p for p in parts if _covers(f, p)]
-        parts_lo, parts_hi = _parts_bounds(covered) if covered else (None, None)
+        parts_lo, parts_hi = _parts_bounds(covered)  # 0..0 for a total of 0 over blank cells
         totals.append(Observation(year, offence, lo, hi, f.count, f.source, table, parts_lo, parts_hi))
     return observations, totals
 

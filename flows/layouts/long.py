@@ -10,14 +10,24 @@ from flows.cells.grid import Sheet
 from flows.labels import Age
 from flows.layouts.columns import AGE, COUNT, OFFENCE, OFFENCE_CODE, YEAR, find_header_row, repeated_role
 from flows.layouts.context import SheetContext
-from flows.layouts.fields import age_field, offence_field, year_field
+from flows.layouts.fields import age_field, offence_field, unknown_offence, year_field
 from flows.layouts.figures import (
-    Figure, Over, check_duplicates, check_totals, dropped_ages_note, offence_key, to_observations,
+    Figure, Over, check_duplicates, check_totals, check_unknown_offences, dropped_ages_note, offence_key,
+    to_observations, unknown_offences_note,
 )
 from flows.layouts.region import is_footnote, stray_numbers
 from flows.observations import Problem, Reading
 
 NAME = "long"
+
+
+_AGE_HEADINGS = 3  # bare numbers 0-17 across a header row: ages as columns, a crosstab
+
+
+def _ages_across(cells) -> bool:
+    ages = [c for c in cells if isinstance(c.value, (int, float)) and not isinstance(c.value, bool)
+            and float(c.value).is_integer() and 0 <= c.value <= 17]
+    return len(ages) >= _AGE_HEADINGS
 
 
 def _is_crosstab_heading(value) -> bool:
@@ -35,7 +45,7 @@ def read(sheet: Sheet, context: SheetContext) -> Reading | None:
         return None
     header, roles = found
     row_cells = sheet.rows().get(header, [])
-    if any(_is_crosstab_heading(c.value) for c in row_cells):
+    if any(_is_crosstab_heading(c.value) for c in row_cells) or _ages_across(row_cells):
         return None
     reading = Reading(layout=NAME, confidence=0.95)
     problems = reading.problems
@@ -83,6 +93,10 @@ def read(sheet: Sheet, context: SheetContext) -> Reading | None:
         year = context_year if year_col is None else year_field(sheet, r, year_col)
         offence = offence_field(sheet, r, offence_cols, block) if offence_cols else None
         a = age_field(sheet, r, age_col, blank_is_unknown=False)
+        unknown = ""
+        if unknown_offence(offence):
+            unknown, offence = offence.message, " - ".join(
+                str(sheet.value(r, c)).strip() for c in offence_cols if sheet.value(r, c) is not None)
         for v in (year, offence, a):
             if isinstance(v, Problem):
                 problems.append(v)
@@ -104,16 +118,19 @@ def read(sheet: Sheet, context: SheetContext) -> Reading | None:
             problems.append(Problem(f"no offence at {oref}", source=oref))
             continue
         loaded = not (isinstance(a, Age) and a.kind in (labels.ADULT, labels.NEGATIVE))
-        figures.append(Figure(year=year, offence=offence, age=a, count=c, source=ref, loaded=loaded))
+        figures.append(Figure(year=year, offence=offence, age=a, count=c, source=ref, loaded=loaded,
+                              unknown=unknown))
         if isinstance(offence, Over):
             block = []
         elif isinstance(offence, str):
             block.append(offence_key(offence))
 
     table_ref = sheet.range_ref(header, table_cols[0], last, table_cols[-1])
+    problems.extend(check_unknown_offences(figures))
     problems.extend(check_duplicates(figures))
     problems.extend(check_totals(figures))
     reading.notes.extend(dropped_ages_note(figures, table_ref))
+    reading.notes.extend(unknown_offences_note(figures, table_ref))
     reading.observations, reading.totals = to_observations(figures, table_ref)
     problems.extend(stray_numbers(sheet, used))
     return reading

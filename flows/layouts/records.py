@@ -11,8 +11,10 @@ from flows.cells.grid import Sheet
 from flows.labels import Age
 from flows.layouts.columns import AGE, COUNT, DATE, OFFENCE, OFFENCE_CODE, REFERENCE, find_header_row, repeated_role
 from flows.layouts.context import SheetContext
-from flows.layouts.fields import age_field, offence_field
-from flows.layouts.figures import Figure, Over, check_totals, dropped_ages_note, to_observations
+from flows.layouts.fields import age_field, offence_field, unknown_offence
+from flows.layouts.figures import (
+    Figure, Over, check_totals, check_unknown_offences, dropped_ages_note, to_observations, unknown_offences_note,
+)
 from flows.layouts.region import is_footnote, stray_numbers
 from flows.observations import Count, Problem, Reading
 
@@ -71,6 +73,10 @@ def read(sheet: Sheet, context: SheetContext) -> Reading | None:
             bad = True
         offence = offence_field(sheet, r, offence_cols, []) if offence_cols else None
         a = age_field(sheet, r, age_col, blank_is_unknown=True)
+        unknown = ""
+        if unknown_offence(offence):
+            unknown, offence = offence.message, " - ".join(
+                str(sheet.value(r, c)).strip() for c in offence_cols if sheet.value(r, c) is not None)
         for v in (offence, a):
             if isinstance(v, Problem):
                 problems.append(v)
@@ -95,7 +101,7 @@ def read(sheet: Sheet, context: SheetContext) -> Reading | None:
         loaded = not (isinstance(a, Age) and a.kind in (labels.ADULT, labels.NEGATIVE))
         figures.append(Figure(
             year=labels.financial_year_of(d), offence=offence, age=a, count=Count.known(1),
-            source=where, loaded=loaded,
+            source=where, loaded=loaded, unknown=unknown,
         ))
 
     table_ref = sheet.range_ref(header, first, last, last_col)
@@ -103,8 +109,10 @@ def read(sheet: Sheet, context: SheetContext) -> Reading | None:
         count, tref = stated_total
         figures.append(Figure(year=Over("all"), offence=Over("Total") if offence_cols else None,
                               age=Over("Total") if age_col else None, count=count, source=tref))
+    problems.extend(check_unknown_offences(figures))
     problems.extend(check_totals(figures))
     reading.notes.extend(dropped_ages_note(figures, table_ref))
+    reading.notes.extend(unknown_offences_note(figures, table_ref))
     reading.observations, reading.totals = to_observations(figures, table_ref)
     if not figures and not problems:
         return None

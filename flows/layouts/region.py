@@ -73,16 +73,12 @@ def is_number(value) -> bool:
     return isinstance(value, str) and isinstance(labels.count(value), Count)
 
 
-_last: list = [None, 0, []]  # the last sheet asked about: every layout asks about the same one
-
-
 def number_cells(sheet: Sheet) -> list[Cell]:
-    """The figures of a sheet (not a footnote's number)."""
-    if _last[0] is sheet and _last[1] == len(sheet.cells):
-        return list(_last[2])
-    found = _number_cells(sheet)
-    _last[:] = [sheet, len(sheet.cells), found]
-    return list(found)
+    """The figures of a sheet (not a footnote's number), worked out once per sheet.
+
+    Kept on the sheet itself, not in a module variable: readers run in threads, and
+    each must see only its own sheet's cells."""
+    return list(sheet.memo("number_cells", _number_cells))
 
 
 def _number_cells(sheet: Sheet) -> list[Cell]:
