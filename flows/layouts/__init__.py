@@ -13,10 +13,10 @@ from typing import Iterable
 
 from flows.cells.grid import Sheet, Workbook
 from flows.layouts import crosstab, long, mapping, records
-from flows.layouts.context import SheetContext, sheet_context
+from flows.layouts.context import SheetContext, nil_return, sheet_context
 from flows.layouts.mapping import Recipe, load_mappings
-from flows.layouts.region import number_cells, range_of, visible
-from flows.observations import Observation, Problem, Reading
+from flows.layouts.region import number_cells, online_only, range_of, visible
+from flows.observations import Count, Observation, Problem, Reading
 
 __all__ = ["CONFIDENT", "FileReading", "LAYOUTS", "Recipe", "SheetContext", "load_mappings",
            "read_file", "read_sheet"]
@@ -91,7 +91,19 @@ def read_file(workbook: Workbook, *, file_name: str, mappings: Iterable[Recipe] 
             continue
         shown, hidden_notes = visible(sheet)
         out.notes.extend(hidden_notes)
+        shown, scope_notes = online_only(shown)
+        out.notes.extend(scope_notes)
         if not number_cells(shown):
+            nil = nil_return(shown)
+            if nil is not None:
+                years, where = nil
+                out.sheets[sheet.name] = "nil return"
+                out.observations.extend(
+                    Observation(fy, None, None, None, Count.known(0, raw="nil"), where, where) for fy in years)
+                out.notes.append(f"sheet '{sheet.name}': a nil return in words at {where} ({', '.join(years)})")
+                if "nil" not in used:
+                    used.append("nil")
+                continue
             out.sheets[sheet.name] = "skipped: no figures"
             out.notes.append(f"sheet '{sheet.name}' has no figures: skipped")
             continue

@@ -93,6 +93,31 @@ def says_all_offences(text: str) -> bool:
                                              or bool(_ONLINE_DENIED.search(text)))
 
 
+_NIL_RETURN = re.compile(
+    r"\bnil return\b"
+    r"|\bno (?:such |relevant )?(?:offences|crimes|records|incidents|reports)\b[^.]{0,80}?\b(?:were|was|have been|had been|are) "
+    r"(?:recorded|identified|found|held|reported)\b"
+    r"|\bthere (?:were|are|have been) no (?:such |relevant )?(?:offences|crimes|records)\b",
+    re.I)
+
+
+def nil_return(sheet: Sheet) -> tuple[list[str], str] | None:
+    """(financial years, cell) of a sheet with no figures that says in words that nothing
+    was recorded: the years its nil sentence names, or else every year the sheet names.
+    None when it says no such thing, or names no year to put the nil against."""
+    lines = text_lines(sheet)
+    nil = next(((r, c, t) for r, c, t in lines if _NIL_RETURN.search(t) and not _NOT_AVAILABLE_LINE.search(t)), None)
+    if nil is None:
+        return None
+    row, col, text = nil
+    years = labels.financial_years_in(text)
+    if not years:
+        years = sorted({fy for _, _, t in lines for fy in labels.financial_years_in(t)})
+    if not years or any(labels.names_calendar_year(t) for _, _, t in lines):
+        return None
+    return years, sheet.ref(row, col)
+
+
 _SUPPRESSION_WORDS = re.compile(r"suppress|redact|withheld|not shown|protect|disclos|small numbers|low numbers", re.I)
 
 

@@ -128,3 +128,54 @@ def is_footnote(cells: list[Cell]) -> bool:
         return False
     text = texts[0].value.strip()
     return len(text) >= 25 or bool(_FOOTNOTE_START.match(text))
+
+
+# Headings that say a column counts every child sexual offence, or only the online-flagged
+# ones: a reply may give both side by side, and only the online figures answer the request.
+_ALL_SCOPE = re.compile(r"\ball (?:child sexual |sexual |recorded )?(?:offences|crimes|cso)\b|\ball recorded\b|\bpob trosedd\b",
+                        re.I)
+_ONLINE_SCOPE = re.compile(r"\bonline\b|\bar-lein\b", re.I)
+_SCOPE_HEADING_LENGTH = 60  # a heading, not a sentence that mentions both
+
+
+def online_only(sheet: Sheet) -> tuple[Sheet, list[str]]:
+    """The sheet without the columns headed 'All child sexual offences' when the same
+    heading row also has columns headed 'online' ('of which: online flag'): the online
+    columns keep their year ('Online-flagged 2019/20' -> '2019/20'), and a heading that
+    only says 'online' under a merged year is dropped so the year stands alone."""
+    first_figure = min((c.row for c in number_cells(sheet)), default=0)
+    rows = sheet.rows()
+    for row in sorted(r for r in rows if r < first_figure):
+        texts = [c for c in rows[row] if isinstance(c.value, str) and len(c.value) <= _SCOPE_HEADING_LENGTH]
+        every = [c for c in texts if _ALL_SCOPE.search(c.value) and not _ONLINE_SCOPE.search(c.value)]
+        online = [c for c in texts if _ONLINE_SCOPE.search(c.value) and not _ALL_SCOPE.search(c.value)]
+        if every and online:
+            return _keep_online(sheet, row, {c.col for c in every}, online)
+    return sheet, []
+
+
+def _keep_online(sheet: Sheet, row: int, dropped: set[int], online: list[Cell]) -> tuple[Sheet, list[str]]:
+    cells = dict(sheet.cells)
+    merged = []
+    top_row = row  # the header block starts at the scope row or at a year merged above it
+    for rng in sheet.merged:  # a year merged over an 'all' and an 'online' column: each its own
+        if rng.max_row < row and any(rng.min_col <= c <= rng.max_col for c in dropped):
+            top = sheet.value(rng.min_row, rng.min_col)
+            top_row = min(top_row, rng.min_row)
+            for c in range(rng.min_col, rng.max_col + 1):
+                old = cells.get((rng.min_row, c))
+                cells[(rng.min_row, c)] = Cell(rng.min_row, c, top, old.number_format if old else None)
+            continue
+        merged.append(rng)
+    for key in [k for k in cells if k[1] in dropped and k[0] >= top_row]:
+        del cells[key]
+    for c in online:
+        years = labels.financial_years_in(c.value)
+        if len(years) == 1:
+            cells[(c.row, c.col)] = Cell(c.row, c.col, years[0], c.number_format, c.hidden)
+        else:
+            del cells[(c.row, c.col)]
+    shown = Sheet(name=sheet.name, cells=cells, merged=merged, hidden=sheet.hidden, is_csv=sheet.is_csv)
+    cols = ", ".join(column_letter(c) for c in sorted(dropped))
+    return shown, [f"sheet '{sheet.name}': columns {cols} count all child sexual offences, online or not "
+                   f"(headings in row {row}); only the online-flagged columns were read"]
