@@ -15,7 +15,7 @@ from flows.cells.grid import Sheet, Workbook
 from flows.layouts import crosstab, long, mapping, records
 from flows.layouts.context import SheetContext, nil_return, sheet_context
 from flows.layouts.mapping import Recipe, load_mappings
-from flows.layouts.region import number_cells, online_only, range_of, visible
+from flows.layouts.region import number_cells, online_only, range_of, restrict, visible
 from flows.observations import Count, Observation, Problem, Reading
 
 __all__ = ["CONFIDENT", "FileReading", "LAYOUTS", "Recipe", "SheetContext", "load_mappings",
@@ -47,8 +47,49 @@ def _signature(reading: Reading) -> list[tuple]:
     )
 
 
+def side_by_side(sheet: Sheet) -> list[Sheet]:
+    """The tables of a sheet that stand side by side, split at columns empty from their
+    header down ('by offence' left, 'by age' right); the whole sheet when there is one."""
+    figures = number_cells(sheet)
+    if not figures:
+        return [sheet]
+    top = min(c.row for c in figures) - _HEADER_ROWS
+    lines = {r for r, cells in sheet.rows().items() if len(cells) == 1 and isinstance(cells[0].value, str)}
+    cols = sorted({c.col for c in sheet if c.row >= top and c.row not in lines})
+    blocks: list[list[int]] = []
+    for c in cols:
+        if blocks and c == blocks[-1][-1] + 1:
+            blocks[-1].append(c)
+        else:
+            blocks.append([c])
+    with_figures = [b for b in blocks if any(f.col in b for f in figures)]
+    if len(with_figures) < 2 or len(with_figures) != len(blocks):
+        return [sheet]
+    return [restrict(sheet, 1, b[0] if i else 1, sheet.max_row, b[-1]) for i, b in enumerate(blocks)]
+
+
+_HEADER_ROWS = 3  # a table's headings stand at most this many rows above its first figure
+
+
 def read_sheet(sheet: Sheet, context: SheetContext) -> Reading:
-    """The surest layout's reading of one visible sheet (with a Problem when none or two)."""
+    """The surest layout's reading of one visible sheet, table by table when tables stand
+    side by side (with a Problem when no layout or two read a table)."""
+    parts = side_by_side(sheet)
+    if len(parts) == 1:
+        return _read_table(sheet, context)
+    readings = [_read_table(part, context) for part in parts]
+    out = Reading(layout="+".join(dict.fromkeys(r.layout for r in readings)),
+                  confidence=min(r.confidence for r in readings))
+    for r in readings:
+        out.observations.extend(r.observations)
+        out.totals.extend(r.totals)
+        out.problems.extend(r.problems)
+        out.notes.extend(r.notes)
+    out.notes.append(f"sheet '{sheet.name}': {len(parts)} tables side by side, each read on its own")
+    return out
+
+
+def _read_table(sheet: Sheet, context: SheetContext) -> Reading:
     readings = [r for r in (m.read(sheet, context) for m in LAYOUTS)
                 if r is not None and (r.observations or r.totals or r.problems)]
     confident = sorted((r for r in readings if r.confidence >= CONFIDENT), key=lambda r: -r.confidence)
