@@ -96,6 +96,7 @@ class Reference:
     sex_words: dict[str, str]  # word -> 'female' | 'male'
     offender: tuple[re.Pattern, ...]
     display: dict[str, str] = field(default_factory=dict)  # normalised title -> as written
+    sub_titles: dict[str, str] = field(default_factory=dict)  # '71/17' -> its title
 
     def classes_numbered(self, number: str) -> frozenset[str]:
         return frozenset(c for c, o in self.classes.items() if o.number == number)
@@ -151,6 +152,7 @@ def reference() -> Reference:
             titles[title_key(row["offence_description"])] = frozenset({code})
             display[title_key(row["offence_description"])] = row["offence_description"]
     sub_codes: dict[str, frozenset[str]] = {}
+    sub_titles: dict[str, str] = {}
     with open(TITLES_FILE, newline="", encoding="utf-8") as fh:
         for i, row in enumerate(csv.DictReader(fh), start=2):
             codes = _split_classes(row["offence_code"])
@@ -166,6 +168,7 @@ def reference() -> Reference:
             display[key] = row["title"]
             if row.get("sub_code"):
                 sub_codes[_sub_code_key(row["sub_code"])] = codes
+                sub_titles[_sub_code_key(row["sub_code"])] = row["title"]
     words = yaml.safe_load(WORDS_FILE.read_text(encoding="utf-8"))
     _check_words(words)
     kinds = []
@@ -180,7 +183,7 @@ def reference() -> Reference:
     sex_words = {tokens(w): sex for sex, ws in words["sex"].items() for w in ws}
     offender = tuple(re.compile(rf"\b{p}\b") for p in words.get("offender", []))
     return Reference(classes, titles, sub_codes, tuple(kinds), frozenset(tokens(w) for w in words["filler"]),
-                     sex_words, offender, display)
+                     sex_words, offender, display, sub_titles)
 
 
 def _check_words(data) -> None:
@@ -351,8 +354,11 @@ def classify(label: str) -> Classification:
                                   reason=f"sub-code '{written}' alone does not say which class it is")
         return Classification(by_code, text, written, wording, "code")
     if words is None:
-        # Wording the reference does not know cannot contradict the code: the code decides.
-        return Classification(by_code, text, written, wording, "code")
+        # Wording the reference does not know may be another offence with a mistyped code
+        # ('88A Burglary'): the code alone is not enough evidence.
+        return Classification(frozenset(), text, written, wording,
+                              reason=f"code '{written}' with wording '{wording}' that no class of the reference has",
+                              candidates=_nearest(ref, wording))
     both = by_code & words
     if not both:
         return Classification(

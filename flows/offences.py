@@ -13,6 +13,10 @@ class Offence:
     group: str
     aliases: tuple[str, ...]  # titles that name this class alone (offence_titles.csv)
 
+    @property
+    def is_sub_code(self) -> bool:
+        return "/" in self.code
+
 
 @lru_cache(maxsize=1)
 def load_offences() -> dict[str, Offence]:
@@ -26,7 +30,13 @@ def load_offences() -> dict[str, Offence]:
             title = ref.display[key]
             if title != ref.classes[code].description:
                 aliases[code].append(title)
-    return {
+    out = {
         code: Offence(code=code, description=o.description, group=o.group, aliases=tuple(aliases[code]))
         for code, o in ref.classes.items()
     }
+    # Sub-codes with a title of their own ('71/17' Sexual communication with a child, in
+    # 88A): offences a reply may list beside their class, so the simulator writes them too.
+    for sub, title in ref.sub_titles.items():
+        (code,) = ref.sub_codes[sub]
+        out[sub] = Offence(code=sub, description=title, group=ref.classes[code].group, aliases=())
+    return out

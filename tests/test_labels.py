@@ -241,19 +241,25 @@ def test_total_kinds():
     ("Obscene publications & indecent images of children", "86"),
     ("Meeting a child following sexual grooming etc.", "88A"),
     ("Sexual activity involving a child under 13", "21"), ("22B Sexual activity involving a child under 16", "22B"),
-    ("HO code 88E", "88E"), ("  sexual  communication with a child ", "88E"),
+    ("HO code 88E", "88E"), ("  sexual  communication with a child ", "88A"), ("Exposure and voyeurism", "88E"),
 ])
 def test_offence_codes(text, code):
     assert offence_code(text) == code
 
 
-@pytest.mark.parametrize("text", ["Burglary", "Rape", "99Z", "13-15", "", None, "Total", "88A Burglary"])
+@pytest.mark.parametrize("text", ["Burglary", "99Z", "13-15", "", None, "Total", "88A Burglary"])
 def test_unknown_offences(text):
     m = match_offence(text)
-    assert m.code is None and m.reason
+    assert m.code is None and m.reason and not m.classes
+
+
+def test_an_act_title_spanning_classes_names_them_all_and_no_single_code():
+    # SOA 2003 s.1 'Rape' is rape of a female or a male aged 13 or over: four classes
+    m = match_offence("Rape")
+    assert m.code is None and m.classes == {"19C", "19D", "19F", "19G"}
 
 
 def test_a_code_and_a_description_that_disagree():
-    m = match_offence("88A - Sexual communication with a child")
+    m = match_offence("88E - Sexual communication with a child")
     assert m.code is None
     assert "disagree" in m.reason and "88A" in m.reason and "88E" in m.reason

@@ -307,7 +307,7 @@ def test_unknown_row_label_is_a_problem_naming_the_cell():
 
 
 def test_code_and_description_that_disagree_is_a_problem():
-    result = read(make_sheet([["Offence", "2016/17"], ["88A - Sexual communication with a child", 1]]))
+    result = read(make_sheet([["Offence", "2016/17"], ["88E - Sexual communication with a child", 1]]))
     assert "Data!A2" in messages(result) and "disagree" in messages(result)
 
 
@@ -348,7 +348,8 @@ def test_dash_is_nil_only_when_a_footnote_says_so():
 def test_text_where_a_figure_should_be_is_a_problem():
     result = read(make_sheet([["Offence", "2016/17", "2017/18"], ["88A", "n/a", 2], ["19D", 3, 12.5]]))
     text = messages(result)
-    assert "Data!B2" in text and "Data!C3" in text
+    # 'n/a' with no stated total to show the year is complete without it, and a fraction
+    assert "Data!B2 says 'n/a'" in text and "Data!C3" in text
 
 
 def test_a_mixed_age_band_is_a_problem():
@@ -357,9 +358,18 @@ def test_a_mixed_age_band_is_a_problem():
 
 
 def test_a_group_row_without_its_offences_is_not_taken_for_a_total():
-    # 'Rape' with figures but no rape offence listed: read as a total, its 5 would vanish
-    result = read(make_sheet([["Offence", "2016/17"], ["Rape", 5], ["Sexual grooming", 6]]))
+    # 'Exploitation' (a group) with figures but no exploitation offence listed: read as a
+    # total, its 5 would vanish
+    result = read(make_sheet([["Offence", "2016/17"], ["Exploitation", 5], ["Sexual grooming", 6]]))
     assert "Data!B2 (5) is labelled as a total but covers no figure" in messages(result)
+
+
+def test_rape_alone_is_the_act_offence_not_a_group_heading():
+    # SOA 2003 s.1 'Rape' beside 'Rape of a child under 13' (s.5): two offences, and the
+    # stated total says so
+    result = read(make_sheet([["Offence", "2016/17"], ["Rape", 5], ["Rape of a child under 13", 2], ["Total", 7]]))
+    assert not result.problems
+    assert sum(o.count.value for o in result.observations) == 7
 
 
 def test_the_same_figure_twice_is_a_problem():
@@ -436,7 +446,7 @@ RECORDS = [
     ["CR/3", "01/04/2017", "19D", ""],
     ["CR/4", "1 April 2016", "19D", 19],
     ["CR/5", "01-Apr-16", "19D", "12"],
-    ["CR/6", "2016-04-01", "88E - Sexual communication with a child", "15 yrs"],
+    ["CR/6", "2016-04-01", "88A - Sexual communication with a child", "15 yrs"],
     ["CR/7", date(2017, 3, 31), "21", "Under 1"],
 ]
 
@@ -448,7 +458,7 @@ def test_records_with_preamble_and_every_date_form():
     got = sorted((o.source, o.financial_year, o.offence, o.age_min, o.age_max, o.count.value)
                  for o in result.observations)
     assert got == [
-        ("Records!A10:D10", "2016/17", "88E - Sexual communication with a child", 15, 15, 1),
+        ("Records!A10:D10", "2016/17", "88A - Sexual communication with a child", 15, 15, 1),
         ("Records!A11:D11", "2016/17", "21", 0, 0, 1),
         ("Records!A5:D5", "2016/17", "88A", 13, 13, 1),
         ("Records!A6:D6", "2016/17", "Sexual grooming", None, None, 1),

@@ -19,8 +19,8 @@ from flows.labels import Age
 from flows.layouts.columns import COUNT, role_of
 from flows.layouts.context import SheetContext
 from flows.layouts.figures import (
-    Figure, Over, check_duplicates, check_totals, check_unknown_offences, dropped_ages_note, offence_key,
-    resolve_total_scopes, to_observations, unknown_offences_note,
+    Figure, Over, check_duplicates, check_totals, check_unavailable, check_unknown_offences, dropped_ages_note,
+    offence_key, resolve_total_scopes, to_observations, unknown_offences_note,
 )
 from flows.layouts.region import is_footnote, number_cells, stray_numbers
 from flows.observations import Count, Problem, Reading
@@ -349,7 +349,6 @@ def _read_table(grid: _Grid, first: _Header, reading: Reading, used: set, *, aft
 
     figures: list[Figure] = []
     blanks: list[str] = []
-    unavailable: list[str] = []
     for r, label_cells, row_key in row_values:
         for col, col_key in table.columns.items():
             ref = sheet.ref(r, col)
@@ -358,10 +357,8 @@ def _read_table(grid: _Grid, first: _Header, reading: Reading, used: set, *, aft
                 blanks.append(ref)
                 continue
             used.add((r, col))
-            if labels.not_available(cell.value):
-                unavailable.append(ref)  # no figure, and never 0
-                continue
-            c = ctx.count(cell.value)
+            unavailable = labels.not_available(cell.value)  # no figure: 0 for the checks only
+            c = Count.known(0, raw=str(cell.value).strip()) if unavailable else ctx.count(cell.value)
             if isinstance(c, Problem):
                 problems.append(Problem(f"{ref}: {c.message}", source=ref))
                 continue
@@ -379,22 +376,21 @@ def _read_table(grid: _Grid, first: _Header, reading: Reading, used: set, *, aft
             figure = _figure(dims, context_year, c, ref, problems)
             if figure is not None:
                 figure.unknown = unknown
+                figure.unavailable = unavailable
                 if down == OFFENCE and label_cells:
                     figure.offence_ref = sheet.ref(r, label_cells[-1].col)
                 elif OFFENCE in across:
                     figure.offence_ref = sheet.ref(headers[[h.kind for h in headers].index(OFFENCE)].row, col)
                 figures.append(figure)
-    if unavailable:
-        reading.notes.append(
-            f"{table_ref}: {len(unavailable)} cells say the figure is not available; left out, not read as 0 "
-            f"({', '.join(unavailable[:5])}" + (" ..." if len(unavailable) > 5 else "") + ")"
-        )
     if blanks:
         reading.notes.append(
             f"{table_ref}: {len(blanks)} blank cells left out, not read as 0 ({', '.join(blanks[:5])}"
             + (" ..." if len(blanks) > 5 else "") + ")"
         )
     resolve_total_scopes(figures)
+    missing, missing_notes = check_unavailable(figures)
+    problems.extend(missing)
+    reading.notes.extend(f"{table_ref}: {n}" for n in missing_notes)
     problems.extend(check_unknown_offences(figures))
     problems.extend(check_duplicates(figures))
     problems.extend(check_totals(figures))

@@ -37,6 +37,7 @@ class Figure:
     loaded: bool = True  # False: kept for the checks only (adult or negative ages)
     unknown: str = ""  # why its offence label is not recognised ('' when it is)
     offence_ref: str = ""  # the cell of its offence label: two rows may print one title
+    unavailable: bool = False  # the cell says 'n/a' or 'Not available': no figure, never a count
     proven_by: str = ""  # the stated total that proves an unknown offence is a part
 
     @property
@@ -150,6 +151,40 @@ def _reconciles(total: Figure, lo: int, hi: int) -> bool:
     return not (total.count.upper < lo or total.count.lower > hi)
 
 
+def check_unavailable(figures: list[Figure]) -> tuple[list[Problem], list[str]]:
+    """Cells that say 'n/a' or 'Not available' (kept as 0 for the checks, never loaded).
+    A year where every cell says so is not available: its cells are dropped and noted.
+    Elsewhere such a cell is safe to leave out only when a stated total covering it adds
+    up without it; otherwise it is a Problem, since the year's figures would be short."""
+    problems: list[Problem] = []
+    notes: list[str] = []
+    by_year: dict = defaultdict(list)
+    for f in figures:
+        by_year[f.year if not isinstance(f.year, Over) else None].append(f)
+    gone: set[int] = set()
+    for year, fs in by_year.items():
+        parts = [f for f in fs if not f.is_total]
+        if year is not None and parts and all(f.unavailable for f in parts):
+            gone.update(id(f) for f in fs if f.unavailable or f.is_total and f.count.upper == 0)
+            notes.append(f"{year}: every figure says it is not available ({parts[0].source} to {parts[-1].source}); "
+                         "no figures for that year")
+    kept = [f for f in figures if id(f) not in gone]
+    parts = [f for f in kept if not f.is_total]
+    totals = [f for f in kept if f.is_total and not f.unavailable]
+    for f in kept:
+        if not f.unavailable:
+            continue
+        f.loaded = False
+        if f.is_total:
+            continue
+        if not any(_covers(t, f) and _reconciles(t, *_parts_bounds([p for p in parts if _covers(t, p)]))
+                   for t in totals):
+            problems.append(Problem(f"{f.source} says '{f.count.raw}': not a figure, and no stated total shows "
+                                    "the year's figures are complete without it", source=f.source))
+    figures[:] = [f for f in kept if not (f.unavailable and f.is_total)]
+    return problems, notes
+
+
 def check_unknown_offences(figures: list[Figure]) -> list[Problem]:
     """A figure whose offence label is not recognised stays (as 'unclassified') only when
     a stated total of its own table proves it is one of the total's parts: the total
@@ -195,7 +230,21 @@ def unknown_offences_note(figures: list[Figure], where: str) -> list[str]:
 def _label_key(offence) -> object:
     """Two rows are the same offence when the reply writes the same words (two offences
     of one class, 'Make indecent photograph' and 'Possess ...', are two figures)."""
-    return labels.normalise(offence) if isinstance(offence, str) else offence
+    if not isinstance(offence, str):
+        return offence
+    match = labels.match_offence(offence)
+    whole_code = match.code and match.code_as_written == match.code and not match.wording
+    if whole_code or match.code and title_is_class(match):
+        return match.code  # '88A' and 'Sexual grooming' name the same whole class
+    return labels.normalise(offence)
+
+
+def title_is_class(match) -> bool:
+    """The label's words are its class's own description ('Sexual grooming' for 88A)."""
+    from flows.classification import reference, title_key
+
+    ref = reference()
+    return bool(match.code) and title_key(match.wording) == title_key(ref.classes[match.code].description)
 
 
 def check_duplicates(figures: list[Figure]) -> list[Problem]:

@@ -21,7 +21,7 @@ OFFENCE_WEIGHTS = {
     "88A": 26, "86": 20, "22B": 18, "21": 10, "71": 6, "19D": 4, "20A": 4, "20B": 2,
     "17A": 1, "17B": 1, "19E": 2, "19G": 1, "88C": 3, "73": 2,
 }
-SEXUAL_COMMUNICATION = "88E"  # an offence from April 2017 only
+SEXUAL_COMMUNICATION = "71/17"  # SOA 2003 s.15A, from April 2017 only; ONS counts it in 88A
 AGE_WEIGHTS = {
     3: 0.15, 4: 0.2, 5: 0.3, 6: 0.4, 7: 0.5, 8: 0.65, 9: 0.8, 10: 1.0, 11: 4.5,
     12: 11.0, 13: 20.0, 14: 16.0, 15: 13.0, 16: 10.0, 17: 6.0,

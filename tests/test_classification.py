@@ -1,0 +1,310 @@
+"""The offence classification: labels as forces write them, the unknown-row rule, shapes
+of real replies, the cache key over reference files, and readers in threads."""
+from __future__ import annotations
+
+import csv
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from flows import SCHEMAS
+from flows.cells import read_workbook
+from flows.classification import classify, reference
+from flows.discover import discover_raw
+from flows.layouts import read_file
+from flows.reading import LOADED, QUARANTINED, read_reply, reader_fingerprint
+
+# ------------------------------------------------------------------ wordings -> classes
+
+WORDINGS = [
+    # ONS class descriptions, any case, indented, padded
+    ("Rape of a female child under 13", {"19E"}), ("  RAPE OF A MALE CHILD UNDER 16  ", {"19G"}),
+    ("Sexual Assault On A Female Aged 13 And Over", {"20A"}), ("\tSexual grooming", {"88A"}),
+    ("Exposure and voyeurism", {"88E"}), ("Causing sexual activity without consent", {"22A"}),
+    # Sexual Offences Act 2003 section titles, with and without the section
+    ("Causing or inciting a child to engage in sexual activity", {"22B"}),
+    ("Causing or inciting a child to engage in sexual activity (s.10)", {"22B"}),
+    ("Causing or inciting a child under 13 to engage in sexual activity", {"21"}),
+    ("Rape of a child under 13", {"19E", "19H"}), ("Assault of a child under 13 by penetration", {"17B", "20B"}),
+    ("Sexual communication with a child (s.15A)", {"88A"}), ("Abuse of position of trust: sexual activity with a child", {"73"}),
+    ("Sexual activity with a child family member", {"23"}), ("Paying for sexual services of a child", {"71"}),
+    ("Voyeurism", {"88E"}), ("Exposure", {"88E"}),
+    # Protection of Children Act 1978 / CJA 1988 wording and crime-system titles
+    ("Possession of indecent photograph of child", {"86"}),
+    ("DISTRIBUTE OR SHOW INDECENT PHOTOGRAPH OR PSEUDO-PHOTOGRAPH OF A CHILD", {"86"}),
+    ("Adult engage in sexual communication with a child under 16", {"88A"}),
+    ("Sexual activity with a child under 16 - offender 18 or over", {"22B"}),
+    # class codes and sub-codes as forces print them; the code decides, the words agree
+    ("19C - Rape of a female aged 16 and over", {"19C"}), ("HO code 86", {"86"}),
+    ("019/11 - Rape of a girl aged 13 to 15", {"19D"}), ("086/01 - Take indecent photograph of a child", {"86"}),
+    ("088/26 Voyeurism - record an image of a private act", {"88E"}), ("71/17", {"88A"}),
+    ("Sexual grooming (88A)", {"88A"}), ("022/02 Cause a person to engage in sexual activity without consent", {"22A"}),
+    # abbreviations, read word by word
+    ("Rape U13 (F)", {"19E"}), ("Rape (M 13-15)", {"19G"}), ("Rape (F 16-17)", {"19C"}),
+    ("Sex assault (F 13+)", {"20A"}), ("Sex assault U13 (M)", {"17B"}), ("Incite U13 sex act", {"21"}),
+    ("IIOC - possession", {"86"}), ("Sex comms w/ child", {"88A"}), ("Cause sex act w/o consent", {"22A"}),
+    ("CSE", {"71"}), ("Misc sex offence", {"88C"}), ("Indecent exposure", {"88E"}),
+]
+
+
+@pytest.mark.parametrize("label, classes", WORDINGS)
+def test_each_wording_names_its_classes(label, classes):
+    assert classify(label).classes == classes
+
+
+@pytest.mark.parametrize("label, why", [
+    ("Burglary", "matches no offence class"),
+    ("Rape or sexual assault", "matches no offence class"),  # two kinds: never one guessed
+    ("Outraging public decency", "matches no offence class"),
+    ("88E - Sexual communication with a child", "disagree"),  # the code contradicts the words
+    ("019/13 - Sexual assault of a child under 13", "disagree"),
+    ("86 Burglary", "no class of the reference has"),
+    ("106 - Modern slavery", "is not a class"),
+])
+def test_an_unknown_or_contradicted_label_is_never_guessed(label, why):
+    c = classify(label)
+    assert not c.classes and why in c.reason
+    assert "schemas/offence_titles.csv" in c.describe_unknown()  # the line that would settle it
+
+
+def test_an_unknown_label_is_reported_with_its_nearest_titles():
+    c = classify("Causing or inciting a child to engage in sexual activities online")
+    assert not c.classes
+    assert any("Causing or inciting a child to engage in sexual activity" in n for n in c.candidates)
+
+
+def test_every_reference_row_cites_a_source_and_every_title_names_known_classes():
+    sources = {r["source"] for r in csv.DictReader(open(SCHEMAS / "offence_sources.csv", encoding="utf-8"))}
+    for name in ("offences.csv", "offence_titles.csv"):
+        for row in csv.DictReader(open(SCHEMAS / name, encoding="utf-8")):
+            cited = [s for s in row["source"].split(";") if s]
+            assert cited and set(cited) <= sources, (name, row)
+    ref = reference()
+    assert {"19C", "19D", "19E", "19F", "19G", "19H", "17A", "17B", "20A", "20B", "21", "22A", "22B",
+            "23", "70", "71", "73", "86", "88A", "88C", "88E"} <= set(ref.classes)
+    for classes in ref.titles.values():
+        assert classes <= set(ref.classes)
+
+
+# --------------------------------------------------------------- files the tests write
+
+def write_xlsx(path: Path, rows, title="Data") -> Path:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = title
+    for row in rows:
+        ws.append(list(row))
+    wb.save(path)
+    return path
+
+
+def read_path(path: Path):
+    return read_file(read_workbook(path), file_name=path.name)
+
+
+def by_label(result) -> dict[tuple[str, str], int | None]:
+    return {(o.financial_year, o.offence): o.count.value for o in result.observations}
+
+
+def test_an_unknown_row_loads_unclassified_when_the_stated_total_proves_it(tmp_path):
+    path = write_xlsx(tmp_path / "reply.xlsx", [
+        ["Online child sexual offences"], [],
+        ["Offence", "2019/20", "2020/21"],
+        ["Rape U13 (F)", 3, 4],
+        ["Breach of a sexual harm prevention order", 2, 1],  # no class of its own here
+        ["IIOC - possession", 10, 12],
+        ["Total", 15, 17],
+    ])
+    result = read_path(path)
+    assert result.problems == []
+    assert by_label(result)[("2019/20", "Breach of a sexual harm prevention order")] == 2
+    proven = [o for o in result.observations if o.unclassified]
+    assert {o.source for o in proven} == {"Data!B5", "Data!C5"}
+    assert all(o.unclassified in ("Data!B7", "Data!C7") for o in proven)
+    assert any("loaded as unclassified" in n and "Data!B5" in n for n in result.notes)
+
+
+def test_an_unknown_row_without_a_proving_total_quarantines_the_file(tmp_path):
+    path = write_xlsx(tmp_path / "reply.xlsx", [
+        ["Offence", "2019/20"], ["Rape U13 (F)", 3], ["Breach of a sexual harm prevention order", 2],
+    ])
+    result = read_path(path)
+    assert any("Breach of a sexual harm prevention order" in p.message and "Data!A3" in p.message
+               for p in result.problems)
+    # ... and a total that adds up without it proves nothing
+    path = write_xlsx(tmp_path / "reply2.xlsx", [
+        ["Offence", "2019/20"], ["Rape U13 (F)", 3], ["Breach of a sexual harm prevention order", 2], ["Total", 3],
+    ])
+    assert read_path(path).problems
+
+
+def test_a_nil_return_in_words_gives_zero_for_each_year_it_names(tmp_path):
+    path = write_xlsx(tmp_path / "reply.xlsx", [
+        ["Freedom of Information request 2021/123"],
+        ["You asked for online-flagged child sexual offences for 2019/20 and 2020/21."],
+        ["I can confirm that no offences meeting the criteria were recorded in either year."],
+    ])
+    result = read_path(path)
+    assert by_label(result) == {("2019/20", None): 0, ("2020/21", None): 0}
+    # a letter that says nothing was recorded but names no year gives nothing
+    path = write_xlsx(tmp_path / "reply2.xlsx", [["No offences were recorded."]])
+    assert read_path(path).observations == []
+
+
+def test_one_year_not_available_loads_the_other_and_says_so(tmp_path):
+    path = write_xlsx(tmp_path / "reply.xlsx", [
+        ["Offence", "2019/20", "2020/21"],
+        ["Rape U13 (F)", "Not available", 4], ["Sex comms w/ child", "Not available", 9],
+        ["Total", "Not available", 13],
+    ])
+    result = read_path(path)
+    assert result.problems == []
+    assert by_label(result) == {("2020/21", "Rape U13 (F)"): 4, ("2020/21", "Sex comms w/ child"): 9}
+    assert any("2019/20: every figure says it is not available" in n for n in result.notes)
+
+
+def test_all_offences_beside_of_which_online_reads_the_online_columns_only(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Data"
+    for row in [["Offence", "2019/20", None, "2020/21", None],
+                [None, "All child sexual offences", "of which: online flag", "All child sexual offences",
+                 "of which: online flag"],
+                ["Rape U13 (F)", 40, 3, 38, 5], ["Sex comms w/ child", 20, 18, 25, 22]]:
+        ws.append(row)
+    ws.merge_cells("B1:C1")
+    ws.merge_cells("D1:E1")
+    wb.save(tmp_path / "reply.xlsx")
+    result = read_path(tmp_path / "reply.xlsx")
+    assert result.problems == []
+    assert by_label(result) == {("2019/20", "Rape U13 (F)"): 3, ("2019/20", "Sex comms w/ child"): 18,
+                                ("2020/21", "Rape U13 (F)"): 5, ("2020/21", "Sex comms w/ child"): 22}
+
+
+def test_a_sheet_of_all_offences_beside_the_online_sheet_is_not_read(tmp_path):
+    wb = openpyxl.Workbook()
+    every = wb.active
+    every.title = "All offences"
+    for row in [["All sexual offences against children, online or not"], [], ["Offence", "2019/20"],
+                ["Rape U13 (F)", 40], ["Total", 40]]:
+        every.append(row)
+    online = wb.create_sheet("Online flag")
+    for row in [["Sexual offences against children with the online flag"], [], ["Offence", "2019/20"],
+                ["Rape U13 (F)", 3], ["Total", 3]]:
+        online.append(row)
+    wb.save(tmp_path / "reply.xlsx")
+    result = read_path(tmp_path / "reply.xlsx")
+    assert result.problems == [] and by_label(result) == {("2019/20", "Rape U13 (F)"): 3}
+    assert result.sheets["All offences"].startswith("skipped")
+
+
+def test_a_pivot_export_with_blank_and_grand_total(tmp_path):
+    path = write_xlsx(tmp_path / "reply.xlsx", [
+        ["Online Crime Flag", "Y"], [],
+        ["Count of Crime Reference", "Column Labels"],
+        ["Row Labels", "2019/20", "2020/21", "Grand Total"],
+        [13, 5, 6, 11], [14, 7, 8, 15], ["(blank)", 2, None, 2],
+        ["Grand Total", 14, 14, 28],
+    ])
+    result = read_path(path)
+    assert result.problems == []
+    ages = {(o.financial_year, o.age_min): o.count.value for o in result.observations}
+    assert ages == {("2019/20", 13): 5, ("2019/20", 14): 7, ("2019/20", None): 2,
+                    ("2020/21", 13): 6, ("2020/21", 14): 8}
+
+
+def test_group_subtotals_under_merged_group_cells(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Data"
+    for row in [["Offence group", "Offence", "2019/20"],
+                ["Rape offences", "Rape U13 (F)", 4], [None, "Rape (F 13-15)", 6], [None, "Total", 10],
+                ["Images", "IIOC - making", 7], [None, "IIOC - possession", 5], [None, "Total", 12],
+                ["All offences", None, 22]]:
+        ws.append(row)
+    ws.merge_cells("A2:A4")
+    ws.merge_cells("A5:A7")
+    ws.merge_cells("A8:B8")
+    wb.save(tmp_path / "reply.xlsx")
+    result = read_path(tmp_path / "reply.xlsx")
+    assert result.problems == []
+    assert sum(o.count.value for o in result.observations) == 22
+    assert len(result.totals) == 3
+
+
+def test_tables_side_by_side_are_each_read(tmp_path):
+    path = write_xlsx(tmp_path / "reply.xlsx", [
+        ["Offence", "2019/20", None, "Age band", "2019/20"],
+        ["Rape U13 (F)", 4, None, "0 to 12", 4],
+        ["Sex comms w/ child", 6, None, "13 to 15", 6],
+        ["Total", 10, None, "Total", 10],
+    ])
+    result = read_path(path)
+    assert result.problems == []
+    assert sum(o.count.value for o in result.observations if o.offence) == 10
+    assert sum(o.count.value for o in result.observations if o.age_min is not None) == 10
+
+
+def test_records_with_blank_ages_and_ages_outside_0_to_17(tmp_path):
+    path = tmp_path / "records.csv"
+    path.write_text("Occurrence No,Recorded Date/Time,Offence Title,Age of victim (yrs)\n"
+                    "A1,01/04/2019 10:00,Rape U13 (F),12\n"
+                    "A2,02/05/2019 11:00,IIOC - possession,\n"
+                    "A3,03/06/2019 12:00,Sex comms w/ child,19\n"
+                    "A4,31/03/2020 23:59,Sex comms w/ child,Not known\n", encoding="utf-8")
+    result = read_path(path)
+    assert result.problems == []
+    ages = sorted((o.financial_year, -1 if o.age_min is None else o.age_min) for o in result.observations)
+    assert ages == [("2019/20", -1), ("2019/20", -1), ("2019/20", 12)]  # age 19 left out, noted
+    assert any("18 or over" in n for n in result.notes)
+
+
+# ------------------------------------------------------------ an analyst's fix, threads
+
+def forget_reference():
+    """What a new refresh process starts with: the reference read again (tests only)."""
+    from flows.layouts import crosstab
+
+    reference.cache_clear()
+    classify.cache_clear()
+    crosstab._text_kinds.cache_clear()
+
+
+def test_an_alias_added_to_the_reference_changes_the_cache_key_and_loads_the_reply(tmp_path):
+    raw = tmp_path / "raw" / "2021-test" / "Kent"
+    raw.mkdir(parents=True)
+    (raw / "reply.csv").write_text("Offence,2019/20\nRape U13 (F),3\nOnline sexual harm offence,2\n",
+                                   encoding="utf-8")
+    [reply] = discover_raw(tmp_path / "raw")[0][0].files
+    titles = SCHEMAS / "offence_titles.csv"
+    before_text, before_key = titles.read_text(encoding="utf-8"), reader_fingerprint()
+    assert read_reply(reply).status == QUARANTINED
+    try:
+        titles.write_text(before_text + "88C,Online sexual harm offence,,test alias,,,SOA2003\n", encoding="utf-8")
+        forget_reference()
+        assert reader_fingerprint() != before_key
+        assert read_reply(reply).status == LOADED
+    finally:
+        titles.write_text(before_text, encoding="utf-8")
+        forget_reference()
+    assert reader_fingerprint() == before_key
+
+
+def test_readers_in_threads_get_exactly_what_a_serial_read_gets(tmp_path):
+    paths = []
+    for i in range(12):
+        rows = [["Offence", "2019/20", "2020/21"]]
+        rows += [[label, i + j, 2 * i + j] for j, (label, _) in enumerate(WORDINGS[i:i + 6])]
+        paths.append(write_xlsx(tmp_path / f"reply{i}.xlsx", rows))
+
+    def signature(path):
+        r = read_path(path)
+        return sorted((o.financial_year, o.offence, o.count.value, o.source) for o in r.observations), \
+            sorted(p.message for p in r.problems)
+
+    serial = [signature(p) for p in paths]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        threaded = list(pool.map(signature, paths * 4))
+    assert threaded == serial * 4
