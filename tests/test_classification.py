@@ -215,6 +215,33 @@ def test_a_pivot_export_with_blank_and_grand_total(tmp_path):
                     ("2020/21", 13): 6, ("2020/21", 14): 8}
 
 
+def test_a_pivot_in_outline_form_years_heading_their_offences(tmp_path):
+    path = write_xlsx(tmp_path / "reply.xlsx", [
+        ["Online Flag", "Y"], [],
+        ["Row Labels", "Count of Occurrence Ref"],
+        ["2019/20", 9], ["086/09 Possess indecent photograph of a child", 4], ["Sex comms w/ child", 5],
+        ["2020/21", 3], ["086/09 Possess indecent photograph of a child", 3],
+        ["Grand Total", 12],
+    ])
+    result = read_path(path)
+    assert result.problems == []
+    assert by_label(result) == {("2019/20", "086/09 Possess indecent photograph of a child"): 4,
+                                ("2019/20", "Sex comms w/ child"): 5,
+                                ("2020/21", "086/09 Possess indecent photograph of a child"): 3}
+    assert {t.source for t in result.totals} == {"Data!B4", "Data!B7", "Data!B9"}
+    # a year heading whose figure is not its rows' total is caught
+    path = write_xlsx(tmp_path / "bad.xlsx", [["Row Labels", "Count of Occurrence Ref"], ["2019/20", 10],
+                                                ["Sex comms w/ child", 5], ["Grand Total", 5]])
+    assert any("does not match its parts" in p.message for p in read_path(path).problems)
+
+
+def test_a_table_of_mostly_unknown_labels_is_not_proven_by_its_total(tmp_path):
+    path = write_xlsx(tmp_path / "reply.xlsx", [
+        ["Offence", "2019/20"], ["Burglary", 3], ["Robbery", 2], ["Sex comms w/ child", 1], ["Total", 6],
+    ])
+    assert any("most of the table's offence labels are unknown" in p.message for p in read_path(path).problems)
+
+
 def test_group_subtotals_under_merged_group_cells(tmp_path):
     wb = openpyxl.Workbook()
     ws = wb.active

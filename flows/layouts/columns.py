@@ -23,16 +23,30 @@ HEADERS_FILE = SCHEMAS / "layouts" / "headers.yaml"
 
 
 @lru_cache(maxsize=1)
-def _spellings() -> dict[str, str]:
-    """normalised heading -> role."""
+def _headings() -> tuple[dict[str, str], dict[str, str]]:
+    """(normalised heading -> role, normalised prefix -> role): a spelling ending in ' *'
+    in headers.yaml is a prefix ('Count of *')."""
     data = yaml.safe_load(HEADERS_FILE.read_text(encoding="utf-8")) or {}
-    out: dict[str, str] = {}
+    exact: dict[str, str] = {}
+    prefixes: dict[str, str] = {}
     for role, names in data.items():
         if role not in ROLES:
             raise ValueError(f"{HEADERS_FILE}: unknown column role '{role}' (one of {', '.join(ROLES)})")
         for name in names or []:
-            out[normalise(str(name))] = role
-    return out
+            name = str(name)
+            if name.endswith(" *"):
+                prefixes[normalise(name[:-2])] = role
+            else:
+                exact[normalise(name)] = role
+    return exact, prefixes
+
+
+def _spellings() -> dict[str, str]:
+    return _headings()[0]
+
+
+def _prefixes() -> dict[str, str]:
+    return _headings()[1]
 
 
 def role_of(heading, extra: Mapping[str, list[str]] | None = None) -> str | None:
@@ -44,7 +58,11 @@ def role_of(heading, extra: Mapping[str, list[str]] | None = None) -> str | None
         for role, names in extra.items():
             if key in {normalise(n) for n in names}:
                 return role
-    return _spellings().get(key)
+    spellings = _spellings()
+    if key in spellings:
+        return spellings[key]
+    # 'Count of Crime Reference', 'Sum of Crimes': a pivot table's value field
+    return next((role for prefix, role in _prefixes().items() if key.startswith(prefix + " ")), None)
 
 
 def find_header_row(

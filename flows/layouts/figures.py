@@ -185,6 +185,9 @@ def check_unavailable(figures: list[Figure]) -> tuple[list[Problem], list[str]]:
     return problems, notes
 
 
+_MOST_UNKNOWN = 1  # unknown offence rows may be at most as many as the known ones (ratio)
+
+
 def check_unknown_offences(figures: list[Figure]) -> list[Problem]:
     """A figure whose offence label is not recognised stays (as 'unclassified') only when
     a stated total of its own table proves it is one of the total's parts: the total
@@ -194,12 +197,19 @@ def check_unknown_offences(figures: list[Figure]) -> list[Problem]:
     problems = []
     parts = [f for f in figures if not f.is_total]
     totals = [f for f in figures if f.is_total]
+    unknown = sum(1 for f in parts if f.unknown)
+    # a table whose labels are mostly unknown is not a table of offences at all: no total
+    # can prove that its rows are offences
+    table_of_offences = unknown <= (len(parts) - unknown) * _MOST_UNKNOWN
     keep: list[Figure] = []
     for f in figures:
         if not f.unknown or f.is_total:
             keep.append(f)
             continue
         proof = ""
+        if not table_of_offences:
+            problems.append(Problem(f"{f.unknown} (most of the table's offence labels are unknown)", source=f.source))
+            continue
         for total in totals:
             if not _covers(total, f):
                 continue

@@ -16,12 +16,24 @@ from flows.layouts.figures import (
     to_observations, unknown_offences_note,
 )
 from flows.layouts.region import is_footnote, stray_numbers
-from flows.observations import Problem, Reading
+from flows.observations import Count, Problem, Reading
 
 NAME = "long"
 
 
 _AGE_HEADINGS = 3  # bare numbers 0-17 across a header row: ages as columns, a crosstab
+_YEAR_ROWS = 2  # financial years heading rows of the label column: at least this many make an outline
+
+
+def _year_label(value) -> str | None:
+    return labels.financial_year(value.strip()) if isinstance(value, str) else None
+
+
+def _year_rows(sheet: Sheet, header: int, col: int) -> bool:
+    """The label column holds financial years heading the rows under them (a pivot table
+    in outline form: '2019/20 | 247' then its offences)."""
+    years = [r for (r, c), cell in sheet.cells.items() if c == col and r > header and _year_label(cell.value)]
+    return len(years) >= _YEAR_ROWS or (len(years) == 1 and min(years) == header + 1)
 
 
 def _ages_across(cells) -> bool:
@@ -61,7 +73,9 @@ def read(sheet: Sheet, context: SheetContext) -> Reading | None:
     table_cols = sorted({count_col, *offence_cols, *(c for c in (year_col, age_col) if c)})
 
     context_year = None
-    if year_col is None:
+    # a pivot in outline form: year rows in the label column, each over its offences
+    year_rows = year_col is None and offence_cols and _year_rows(sheet, header, offence_cols[-1])
+    if year_col is None and not year_rows:
         context_year = context.financial_year
         if context_year is None:
             where = sheet.range_ref(header, table_cols[0], header, table_cols[-1])
@@ -90,6 +104,21 @@ def read(sheet: Sheet, context: SheetContext) -> Reading | None:
             used.add((r, col))
         ref = sheet.ref(r, count_col)
         bad = False
+        if year_rows and (fy := _year_label(sheet.value(r, offence_cols[-1]))):
+            # 'nearest above': the year heads the rows under it; its own figure is their total
+            context_year, block = fy, []
+            c = context.count(sheet.value(r, count_col))
+            if isinstance(c, Count):
+                figures.append(Figure(year=fy, offence=Over(str(sheet.value(r, offence_cols[-1])).strip()),
+                                      age=None if age_col is None else Over("all"), count=c, source=ref))
+            elif sheet.value(r, count_col) is not None:
+                problems.append(Problem(f"{ref} holds '{sheet.value(r, count_col)}' where a count should be",
+                                        source=ref))
+            continue
+        if year_rows and context_year is None:
+            where = sheet.ref(r, offence_cols[-1])
+            problems.append(Problem(f"no financial year above {where} (the years head their rows)", source=where))
+            continue
         year = context_year if year_col is None else year_field(sheet, r, year_col)
         offence = offence_field(sheet, r, offence_cols, block) if offence_cols else None
         a = age_field(sheet, r, age_col, blank_is_unknown=False)
@@ -117,6 +146,8 @@ def read(sheet: Sheet, context: SheetContext) -> Reading | None:
             oref = sheet.ref(r, offence_cols[-1])
             problems.append(Problem(f"no offence at {oref}", source=oref))
             continue
+        if year_rows and isinstance(offence, Over) and offence.members is None:
+            year = Over(offence.label)  # 'Grand Total' under the last year covers every year
         loaded = not (isinstance(a, Age) and a.kind in (labels.ADULT, labels.NEGATIVE))
         figures.append(Figure(year=year, offence=offence, age=a, count=c, source=ref, loaded=loaded,
                               unknown=unknown))
