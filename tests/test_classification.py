@@ -335,3 +335,70 @@ def test_readers_in_threads_get_exactly_what_a_serial_read_gets(tmp_path):
     with ThreadPoolExecutor(max_workers=8) as pool:
         threaded = list(pool.map(signature, paths * 4))
     assert threaded == serial * 4
+
+
+def write_xls(path: Path, rows, merges=()) -> Path:
+    import xlwt
+
+    wb = xlwt.Workbook()
+    ws = wb.add_sheet("Sheet1")
+    for r, row in enumerate(rows):
+        for c, v in enumerate(row):
+            if v is not None:
+                ws.write(r, c, v)
+    for m in merges:
+        ws.merge(*m)
+    wb.save(str(path))
+    return path
+
+
+def test_an_old_xls_with_years_as_rows_and_offence_groups_as_columns(tmp_path):
+    path = write_xls(tmp_path / "reply.xls", [
+        ["Online child sexual offences"], [],
+        ["Year", "Rape", "Sexual assault", "Child sexual activity", "Indecent images of children",
+         "Sexual grooming", "Other", "Total"],
+        ["2015/16", 10, 20, 30, 40, 5, 3, 108], ["2016/17", 11, 21, 31, 41, 6, 4, 114],
+    ])
+    result = read_path(path)
+    assert result.problems == []
+    totals = {}
+    for o in result.observations:
+        totals[o.financial_year] = totals.get(o.financial_year, 0) + o.count.value
+    assert totals == {"2015/16": 108, "2016/17": 114}
+    # 'Other' names no class: loaded unclassified because each year's Total needs it
+    assert {o.source for o in result.observations if o.unclassified} == {"Sheet1!G4", "Sheet1!G5"}
+    assert {classify(o.offence).classes for o in result.observations if o.offence == "Rape"} == \
+        {frozenset({"19C", "19D", "19F", "19G"})}
+
+
+def test_years_in_a_merged_two_row_header(tmp_path):
+    for merges, rows in (
+        (["B1:C1", "A1:A2"], [["Offence", "Financial year", None], [None, "2019/20", "2020/21"]]),
+        (["A1:A2", "B1:B2", "C1:C2"], [["Offence", "2019/20", "2020/21"], [None, None, None]]),
+    ):
+        wb = openpyxl.Workbook()
+        ws = wb.active
+        ws.title = "Data"
+        for row in rows + [["Rape U13 (F)", 1, 2], ["Sex comms w/ child", 3, 4], ["Total", 4, 6]]:
+            ws.append(row)
+        for m in merges:
+            ws.merge_cells(m)
+        wb.save(tmp_path / "reply.xlsx")
+        result = read_path(tmp_path / "reply.xlsx")
+        assert result.problems == []
+        assert by_label(result) == {("2019/20", "Rape U13 (F)"): 1, ("2019/20", "Sex comms w/ child"): 3,
+                                    ("2020/21", "Rape U13 (F)"): 2, ("2020/21", "Sex comms w/ child"): 4}
+
+
+def test_offences_across_and_ages_down_beside_a_total_column(tmp_path):
+    # 'Age' and 'Total' also look like a long table's headings; only the crosstab accounts
+    # for every number and adds up, so it is the reading taken
+    path = write_xlsx(tmp_path / "reply.xlsx", [
+        ["Financial year 2019/20"], [],
+        ["Age", "Rape U13 (F)", "Sex comms w/ child", "Total"], [11, 1, 2, 3], [12, 0, 4, 4], ["Total", 1, 6, 7],
+    ])
+    result = read_path(path)
+    assert result.problems == []
+    ages = {(o.age_min, o.offence): o.count.value for o in result.observations}
+    assert ages == {(11, "Rape U13 (F)"): 1, (11, "Sex comms w/ child"): 2, (12, "Rape U13 (F)"): 0,
+                    (12, "Sex comms w/ child"): 4}

@@ -318,12 +318,21 @@ def test_ambiguous_grid_is_a_problem_naming_the_range():
 
 
 def test_numbers_beside_the_table_are_a_problem():
-    result = read(make_sheet([["Offence", "2016/17", "2017/18", "% change"], ["88A", 1, 2, 1.0], ["19D", 3, 4, 0.3]]))
-    assert "column heading '% change' at Data!D1 is not a year, an age, an offence or a total" in messages(result)
+    result = read(make_sheet([["Offence", "2016/17", "2017/18", "Change"], ["88A", 1, 2, 1], ["19D", 3, 4, 1]]))
+    assert "column heading 'Change' at Data!D1 is not a year, an age, an offence or a total" in messages(result)
     assert "Data!D2:D3" in messages(result)
     # a single year column with figures beside it: still a problem, never a guess
-    result = read(make_sheet([["Offence", "2016/17", None, "% change"], ["88A", 1, None, 0.5]]))
+    result = read(make_sheet([["Offence", "2016/17", None, "Change"], ["88A", 1, None, 5]]))
     assert "could not tell which labels the numbers" in messages(result)
+
+
+def test_a_column_of_shares_or_rates_is_not_counted():
+    # '% change' and 'Rate per 1,000' are derived from the counts: left out, and said so
+    result = read(make_sheet([["Offence", "2016/17", "2017/18", "% change", "Rate per 1,000"],
+                              ["88A", 1, 2, 1.0, 0.01], ["19D", 3, 4, 0.3, 0.02]]))
+    assert result.problems == []
+    assert sum(o.count.value for o in result.observations) == 10
+    assert "column '% change' at Data!D1 holds shares or rates" in " ".join(result.notes)
 
 
 def test_no_financial_year_anywhere_is_a_problem():

@@ -102,8 +102,14 @@ def _read_table(sheet: Sheet, context: SheetContext) -> Reading:
             f"'{sheet.name}' with confidence ({tried})",
             source=where,
         )])
-    best = confident[0]
-    for other in confident[1:]:
+    # A reading that accounts for every number of the sheet without a problem beats ones
+    # that leave numbers unplaced or contradict themselves: that is evidence, where
+    # confidence is only a layout's opinion of itself. Two clean readings must agree.
+    clean = [r for r in confident if not r.problems]
+    if len(clean) == 1:
+        return clean[0]
+    best = (clean or confident)[0]
+    for other in (clean or confident)[1:]:
         if _signature(other) != _signature(best):
             best.problems.append(Problem(
                 f"sheet '{sheet.name}' reads two ways: as {best.layout} ({len(best.observations)} figures) "

@@ -9,6 +9,7 @@ stand one below another. Whatever is left over, or cannot be labelled, is a Prob
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -33,6 +34,7 @@ _WEAK_AGE = "weak age"  # a bare number that may be an age: only with other ages
 _TOTAL, _GROUP = "total", "group"
 _MEASURE = "measure"  # a row labelled 'Number of offences': the table's only row, no dimension
 _UNKNOWN = "unknown offence"  # a row key's note: its offence label is not recognised
+_SHARE = "share"  # a column of percentages or rates beside the counts: skipped, noted
 
 _LOOK_BELOW = 4  # a header cell must have figures within this many rows under it
 
@@ -51,9 +53,14 @@ def _text_kinds(text: str) -> frozenset[str]:
     return frozenset(_kinds_of_text(text))
 
 
+_SHARE_WORDS = re.compile(r"%|\bper ?cent\b|\bpercentage\b|\bproportion\b|\brate\b|\bper 1,?000\b", re.I)
+
+
 def _kinds_of_text(text: str) -> set[str]:
     if not text:
         return set()
+    if _SHARE_WORDS.search(text):
+        return {_SHARE}  # '% of total', 'Rate per 1,000': derived from the counts, never counted
     if labels.financial_year(text):
         return {YEAR}
     if labels.total_label(text):
@@ -237,7 +244,7 @@ class _Grid:
                 return None
             if not all(isinstance(v, str) or v is None for v in left):
                 return None
-            if any(_TOTAL not in labelled.get(c, set()) for c in right):
+            if any(not labelled.get(c, set()) & {_TOTAL, _SHARE} for c in right):
                 return None
         totals = [c for c, ks in labelled.items() if _TOTAL in ks and c > min(cols_k)]
         return _Header(row, kind, sorted(set(cols_k) | set(totals)))
@@ -274,6 +281,17 @@ def _read_table(grid: _Grid, first: _Header, reading: Reading, used: set, *, aft
     data_cols = sorted(set().union(*(h.cols for h in headers)))
     table.first_col = data_cols[0]
     problems = reading.problems
+    # offences across: a heading no class names, among them and over figures, is kept
+    # aside like an unknown row: it loads, unclassified, only if a stated total proves it
+    unknown_cols: dict[int, str] = {}
+    if headers[-1].kind == OFFENCE:
+        for cell in grid.rows.get(headers[-1].row, []):
+            if (data_cols[0] < cell.col < data_cols[-1] and cell.col not in data_cols and isinstance(cell.value, str)
+                    and not grid.kinds.get((cell.row, cell.col)) and grid.figures_below(cell.row, cell.col)):
+                why = labels.match_offence(cell.value).describe_unknown()
+                unknown_cols[cell.col] = (f"column heading '{cell.value}' at {sheet.ref(cell.row, cell.col)} is "
+                                          f"neither an offence, a total, an age nor a year ({why})")
+        data_cols = sorted(set(data_cols) | set(unknown_cols))
 
     # -- what each column is
     for col in data_cols:
@@ -285,6 +303,8 @@ def _read_table(grid: _Grid, first: _Header, reading: Reading, used: set, *, aft
                 continue
             if _TOTAL in ks:
                 key[h.kind] = _over(v, h, col, table, grid)
+            elif col in unknown_cols and h is headers[-1]:
+                key[h.kind], key[_UNKNOWN] = str(v).strip(), unknown_cols[col]
             elif _as_kind(ks, h.kind):
                 key[h.kind] = _value(h.kind, v)
             else:
@@ -295,7 +315,7 @@ def _read_table(grid: _Grid, first: _Header, reading: Reading, used: set, *, aft
         if any(isinstance(v, Over) for v in key.values()):
             for h in headers:  # a 'Total' column under a two-row header covers the upper row too
                 key.setdefault(h.kind, Over(str(grid.value(headers[-1].row, col) or "Total")))
-        if len(key) < len(headers):
+        if len(key) - (_UNKNOWN in key) < len(headers):
             missing = [h.kind for h in headers if h.kind not in key]
             if any((r, col) in grid.numbers for r in range(headers[-1].row + 1, headers[-1].row + 1 + _LOOK_BELOW)):
                 problems.append(Problem(
@@ -310,7 +330,8 @@ def _read_table(grid: _Grid, first: _Header, reading: Reading, used: set, *, aft
                 used.add((h.row, c))
     # unrecognised headings to the right of the table, over figures
     for cell in grid.rows.get(headers[-1].row, []):
-        if cell.col > data_cols[-1] and isinstance(cell.value, str) and grid.figures_below(cell.row, cell.col):
+        if cell.col > data_cols[-1] and isinstance(cell.value, str) and grid.figures_below(cell.row, cell.col) \
+                and _SHARE not in grid.kinds.get((cell.row, cell.col), set()):
             problems.append(Problem(
                 f"column heading '{cell.value}' at {sheet.ref(cell.row, cell.col)} is not a year, an age, "
                 "an offence or a total",
@@ -319,6 +340,12 @@ def _read_table(grid: _Grid, first: _Header, reading: Reading, used: set, *, aft
 
     # -- the rows
     rows = _data_rows(grid, table, headers, used)
+    for cell in grid.rows.get(headers[-1].row, []):
+        if _SHARE in grid.kinds.get((cell.row, cell.col), set()):
+            below = [(r, cell.col) for r, _, _ in rows if (r, cell.col) in sheet.cells]
+            used.update(below + [(cell.row, cell.col)])
+            reading.notes.append(f"column '{cell.value}' at {sheet.ref(cell.row, cell.col)} holds shares or rates, "
+                                 "not counts: not read")
     # the table's cells are accounted for, even when a problem below keeps them out
     used.update((r, c) for r, _, _ in rows for c in data_cols if (r, c) in sheet.cells)
     across = {h.kind for h in headers}
@@ -365,8 +392,8 @@ def _read_table(grid: _Grid, first: _Header, reading: Reading, used: set, *, aft
             if c is None:
                 problems.append(Problem(f"{ref} holds '{cell.value}' where a figure should be", source=ref))
                 continue
-            dims = dict(col_key)
-            unknown = row_key.get(_UNKNOWN, "")
+            dims = {k: v for k, v in col_key.items() if k != _UNKNOWN}
+            unknown = row_key.get(_UNKNOWN, "") or col_key.get(_UNKNOWN, "")
             for dim, v in row_key.items():
                 if dim == _UNKNOWN:
                     continue
