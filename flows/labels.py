@@ -46,12 +46,15 @@ _FY_SPLIT = re.compile(r"^(\d{4})\s*[/-]\s*(\d{2}|\d{4})$")
 _FY_SHORT = re.compile(r"^(\d{2})\s*[/-]\s*(\d{2})$")  # only after 'FY': '16-17' alone is an age band
 _FY_MONTHS = re.compile(rf"^apr(?:il)?[\s-]*(\d{{2}}|\d{{4}}){_SEP}mar(?:ch)?[\s-]*(\d{{2}}|\d{{4}})$")
 _FY_DATES = re.compile(rf"^(?:between\s+|from\s+)?({_DATE_TEXT}){_SEP}({_DATE_TEXT})$")
+# ONS style: 'Year ending March 2020', 'YE Mar 2020', 'Year to 31 March 2021' (April to March)
+_FY_ENDING = re.compile(r"^(?:(?:financial\s+)?year\s+(?:ending|ended|to)|ye)\s+(?:31(?:st)?\s+)?mar(?:ch)?\s+(\d{4})$")
 # the same spellings inside a longer line, for titles such as 'Financial year 2016/17'
 _FY_IN_TEXT = re.compile(
     rf"(?<![\d/])(?:\d{{4}}\s*[/-]\s*(?:\d{{4}}|\d{{2}})(?![\d/])"
     rf"|fy\s*\d{{2}}\s*[/-]\s*\d{{2}}(?![\d/])"
     rf"|apr(?:il)?[\s-]*\d{{2,4}}{_SEP}mar(?:ch)?[\s-]*\d{{2,4}}"
-    rf"|{_DATE_TEXT}{_SEP}{_DATE_TEXT})"
+    rf"|{_DATE_TEXT}{_SEP}{_DATE_TEXT}"
+    r"|(?:(?:financial\s+)?year\s+(?:ending|ended|to)|\bye)\s+(?:31(?:st)?\s+)?mar(?:ch)?\s+\d{4})"
 )
 
 
@@ -106,6 +109,8 @@ def financial_year(value) -> str | None:
         return _fy_label(start) if end == start + 1 else None
     if m := _FY_DATES.match(text):
         return _fy_from_dates(parse_date(m.group(1)), parse_date(m.group(2)))
+    if m := _FY_ENDING.match(_clean(value)):
+        return _fy_label(int(m.group(1)) - 1)
     return None
 
 
@@ -129,6 +134,7 @@ _CAL_PATTERNS = [
     re.compile(r"^(?:calendar year|cy|year)?\s*(\d{4})(?:\s*\(?calendar(?: year)?\)?)?$"),
     re.compile(rf"^jan(?:uary)?\s*(?:\d{{4}})?{_SEP}dec(?:ember)?\s*(\d{{4}})$"),
     re.compile(r"^(?:calendar year|cy)\s*(\d{4})$"),
+    re.compile(r"^(?:year\s+(?:ending|ended|to)|ye)\s+(?:31(?:st)?\s+)?dec(?:ember)?\s+(\d{4})$"),
 ]
 _CAL_IN_TEXT = re.compile(
     rf"calendar year\s*\d{{4}}|\d{{4}}\s*calendar year|jan(?:uary)?\s*(?:\d{{4}})?{_SEP}dec(?:ember)?\s*\d{{4}}"

@@ -402,3 +402,42 @@ def test_offences_across_and_ages_down_beside_a_total_column(tmp_path):
     ages = {(o.age_min, o.offence): o.count.value for o in result.observations}
     assert ages == {(11, "Rape U13 (F)"): 1, (11, "Sex comms w/ child"): 2, (12, "Rape U13 (F)"): 0,
                     (12, "Sex comms w/ child"): 4}
+
+
+@pytest.mark.parametrize("text, year", [
+    ("Year ending March 2020", "2019/20"), ("YE Mar 2021", "2020/21"), ("Year to 31 March 2021", "2020/21"),
+    ("Year ending December 2020", None),  # a calendar year
+])
+def test_ons_style_year_ending_march(text, year):
+    from flows import labels
+
+    assert labels.financial_year(text) == year
+    assert labels.is_calendar_year(text) == (year is None)
+
+
+@pytest.mark.parametrize("heading, role", [
+    ("Victim's age at time of offence", "victim_age"), ("Age (years)", "victim_age"), ("Offender age", None),
+    ("Date Crime Recorded", "date_recorded"), ("Recorded date (dd/mm/yyyy)", "date_recorded"),
+    ("Committed date", None), ("Date of birth", None), ("HO Offence Code", "offence_code"),
+    ("Crime Type Description", "offence"), ("Number of Offences Recorded", "count"),
+    ("Occurrence Reference", "crime_reference"), ("Year of recording", "financial_year"),
+    ("Count of Crime Reference", "count"), ("Row Labels", "offence"), ("Postcode", None),
+])
+def test_column_headings_are_read_by_their_words(heading, role):
+    from flows.layouts.columns import role_of
+
+    assert role_of(heading) == role
+
+
+def test_a_record_list_with_headings_in_other_words(tmp_path):
+    path = write_xlsx(tmp_path / "records.xlsx", [
+        ["Occurrence Reference", "Date Crime Recorded", "Date Committed", "Crime Type Description",
+         "Victim's age at time of offence"],
+        ["X1", "15/03/2020", "01/01/2018", "Sex comms w/ child", 14],
+        ["X2", "02/04/2020", "01/03/2020", "IIOC - possession", None],
+    ])
+    result = read_path(path)
+    assert result.problems == []
+    # the year comes from the recorded date, never the committed one
+    assert sorted((o.financial_year, o.age_min or -1) for o in result.observations) == \
+        [("2019/20", 14), ("2020/21", -1)]

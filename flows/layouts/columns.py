@@ -26,7 +26,8 @@ HEADERS_FILE = SCHEMAS / "layouts" / "headers.yaml"
 def _headings() -> tuple[dict[str, str], dict[str, str]]:
     """(normalised heading -> role, normalised prefix -> role): a spelling ending in ' *'
     in headers.yaml is a prefix ('Count of *')."""
-    data = yaml.safe_load(HEADERS_FILE.read_text(encoding="utf-8")) or {}
+    data = dict(yaml.safe_load(HEADERS_FILE.read_text(encoding="utf-8")) or {})
+    data.pop("keywords", None)
     exact: dict[str, str] = {}
     prefixes: dict[str, str] = {}
     for role, names in data.items():
@@ -62,7 +63,39 @@ def role_of(heading, extra: Mapping[str, list[str]] | None = None) -> str | None
     if key in spellings:
         return spellings[key]
     # 'Count of Crime Reference', 'Sum of Crimes': a pivot table's value field
-    return next((role for prefix, role in _prefixes().items() if key.startswith(prefix + " ")), None)
+    prefixed = next((role for prefix, role in _prefixes().items() if key.startswith(prefix + " ")), None)
+    return prefixed or _by_keywords(key)
+
+
+@lru_cache(maxsize=1)
+def _keyword_rules() -> tuple[tuple[str, tuple[tuple[str, ...], ...], tuple[str, ...]], ...]:
+    """(role, groups of alternatives that must all appear, words that must not)."""
+    data = (yaml.safe_load(HEADERS_FILE.read_text(encoding="utf-8")) or {}).get("keywords") or {}
+    rules = []
+    for role, rule in data.items():
+        if role not in ROLES:
+            raise ValueError(f"{HEADERS_FILE}: keywords: unknown column role '{role}'")
+        groups = tuple(tuple(normalise(alt) for alt in str(group).split("|")) for group in rule.get("all", []))
+        rules.append((role, groups, tuple(normalise(str(w)) for w in rule.get("none", []))))
+    return tuple(rules)
+
+
+_KEYWORD_HEADING_WORDS = 8  # longer than this is a sentence, not a column heading
+
+
+@lru_cache(maxsize=4096)
+def _by_keywords(key: str) -> str | None:
+    """The one role a heading's words name ('Victim's age at time of offence'), else None."""
+    if not key or len(key.split()) > _KEYWORD_HEADING_WORDS:
+        return None
+    padded = f" {key} "
+
+    def has(phrase: str) -> bool:
+        return f" {phrase} " in padded
+
+    roles = {role for role, groups, none in _keyword_rules()
+             if all(any(has(alt) for alt in group) for group in groups) and not any(has(w) for w in none)}
+    return roles.pop() if len(roles) == 1 else None
 
 
 def find_header_row(
