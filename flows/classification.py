@@ -97,6 +97,8 @@ class Reference:
     offender: tuple[re.Pattern, ...]
     display: dict[str, str] = field(default_factory=dict)  # normalised title -> as written
     sub_titles: dict[str, str] = field(default_factory=dict)  # '71/17' -> its title
+    sections: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)  # (act, '8') -> classes
+    act_names: tuple[tuple[str, str], ...] = ()  # (spelling as tokens, act), longest first
 
     def classes_numbered(self, number: str) -> frozenset[str]:
         return frozenset(c for c, o in self.classes.items() if o.number == number)
@@ -181,9 +183,29 @@ def reference() -> Reference:
         kinds.append(_Kind(entry["kind"], phrases, frozenset(own | {tokens(w) for w in entry.get("words", [])}),
                            tuple(str(d).upper() for d in entry.get("default", []))))
     sex_words = {tokens(w): sex for sex, ws in words["sex"].items() for w in ws}
+    act_names = tuple(sorted(((tokens(n), act) for act, names in (words.get("acts") or {}).items() for n in names),
+                             key=lambda x: -len(x[0])))
+    sections: dict[tuple[str, str], frozenset[str]] = {}
+    with open(TITLES_FILE, newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            act, section = _act_section(act_names, row["legislation"])
+            if act and section:
+                key = (act, section)
+                sections[key] = sections.get(key, frozenset()) | _split_classes(row["offence_code"])
     offender = tuple(re.compile(rf"\b{p}\b") for p in words.get("offender", []))
     return Reference(classes, titles, sub_codes, tuple(kinds), frozenset(tokens(w) for w in words["filler"]),
-                     sex_words, offender, display, sub_titles)
+                     sex_words, offender, display, sub_titles, sections, act_names)
+
+
+_SECTION_NUMBER = re.compile(r"\b(?:s|sec|section|ss)\s*(\d{1,3}[a-z]?)\b")
+
+
+def _act_section(act_names, text: str) -> tuple[str | None, str | None]:
+    """('Sexual Offences Act 2003', '8') from 'SOA 2003 s.8' or 'Section 8 Sexual Offences Act'."""
+    t = tokens(str(text).replace(".", " "))
+    act = next((a for name, a in act_names if re.search(rf"\b{re.escape(name)}\b", t)), None)
+    found = _SECTION_NUMBER.findall(t) + re.findall(r"\b(?:s|ss)\s*\d{1,3}[a-z]?\s+(?:and|to|or)\s+(\d{1,3}[a-z]?)\b", t)
+    return act, (found[0].upper() if len(found) == 1 else None)  # two sections: not one offence
 
 
 def _check_words(data) -> None:
@@ -311,6 +333,20 @@ def _by_words(ref: Reference, wording: str) -> frozenset[str] | None:
     return frozenset(o.code for o in classes) or None
 
 
+def _by_section(ref: Reference, wording: str) -> frozenset[str] | None:
+    """A label that is only an Act and a section ('Sexual Offences Act 2003 s.8')."""
+    act, section = _act_section(ref.act_names, wording)
+    if not act or not section or (act, section) not in ref.sections:
+        return None
+    rest = tokens(wording.replace(".", " "))
+    rest = _SECTION_NUMBER.sub(" ", rest)
+    for name, _ in ref.act_names:
+        rest = re.sub(rf"\b{re.escape(name)}\b", " ", rest)
+    if any(w not in ref.filler for w in rest.split()):
+        return None  # other words: the title path must read them
+    return ref.sections[(act, section)]
+
+
 def _by_wording(ref: Reference, wording: str) -> tuple[frozenset[str] | None, str]:
     if not wording.strip():
         return None, ""
@@ -318,7 +354,10 @@ def _by_wording(ref: Reference, wording: str) -> tuple[frozenset[str] | None, st
     if key in ref.titles:
         return ref.titles[key], "title"
     found = _by_words(ref, wording)
-    return (found, "words") if found else (None, "")
+    if found:
+        return found, "words"
+    found = _by_section(ref, wording)
+    return (found, "section") if found else (None, "")
 
 
 def _nearest(ref: Reference, wording: str) -> tuple[str, ...]:

@@ -46,6 +46,12 @@ WORDINGS = [
     ("Sex assault (F 13+)", {"20A"}), ("Sex assault U13 (M)", {"17B"}), ("Incite U13 sex act", {"21"}),
     ("IIOC - possession", {"86"}), ("Sex comms w/ child", {"88A"}), ("Cause sex act w/o consent", {"22A"}),
     ("CSE", {"71"}), ("Misc sex offence", {"88C"}), ("Indecent exposure", {"88E"}),
+    ("Sex Off - Rape of Female 16+", {"19C"}), ("Rape of a Female Child Under 16 - Penile Penetration", {"19D"}),
+    ("Indecent images of children - possession (Cat A)", {"86"}), ("Indecent exposure (flashing)", {"88E"}),
+    ("Sexual assault on a female aged 13 or over - penetration with object", {"20A"}),
+    # an Act and a section alone: the section's titles give the classes
+    ("Sexual Offences Act 2003 s.8", {"21"}), ("SOA s15A", {"88A"}), ("S.3 SOA 2003", {"17A", "20A"}),
+    ("Section 1 Protection of Children Act 1978", {"86"}),
 ]
 
 
@@ -62,6 +68,8 @@ def test_each_wording_names_its_classes(label, classes):
     ("019/13 - Sexual assault of a child under 13", "disagree"),
     ("86 Burglary", "no class of the reference has"),
     ("106 - Modern slavery", "is not a class"),
+    ("SOA 2003 s.5 and 6", "matches no offence class"),  # two sections: not one offence
+    ("SOA 2003 s.99", "matches no offence class"),
 ])
 def test_an_unknown_or_contradicted_label_is_never_guessed(label, why):
     c = classify(label)
