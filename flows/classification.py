@@ -188,7 +188,7 @@ def reference() -> Reference:
     sections: dict[tuple[str, str], frozenset[str]] = {}
     with open(TITLES_FILE, newline="", encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
-            act, section = _act_section(act_names, row["legislation"])
+            act, section = _act_section(act_names, row["legislation"], first=True)
             if act and section:
                 key = (act, section)
                 sections[key] = sections.get(key, frozenset()) | _split_classes(row["offence_code"])
@@ -200,11 +200,14 @@ def reference() -> Reference:
 _SECTION_NUMBER = re.compile(r"\b(?:s|sec|section|ss)\s*(\d{1,3}[a-z]?)\b")
 
 
-def _act_section(act_names, text: str) -> tuple[str | None, str | None]:
-    """('Sexual Offences Act 2003', '8') from 'SOA 2003 s.8' or 'Section 8 Sexual Offences Act'."""
+def _act_section(act_names, text: str, *, first: bool = False) -> tuple[str | None, str | None]:
+    """('Sexual Offences Act 2003', '8') from 'SOA 2003 s.8' or 'Section 8 Sexual Offences Act'.
+    A label naming two sections names none; a reference row (`first`) names its first."""
     t = tokens(str(text).replace(".", " "))
     act = next((a for name, a in act_names if re.search(rf"\b{re.escape(name)}\b", t)), None)
     found = _SECTION_NUMBER.findall(t) + re.findall(r"\b(?:s|ss)\s*\d{1,3}[a-z]?\s+(?:and|to|or)\s+(\d{1,3}[a-z]?)\b", t)
+    if first and found:
+        return act, found[0].upper()
     return act, (found[0].upper() if len(found) == 1 else None)  # two sections: not one offence
 
 
