@@ -14,6 +14,8 @@ LAYOUTS = layouts()
 
 def test_the_corpus_has_at_least_25_distinct_layouts():
     assert len({lay.name for lay in LAYOUTS}) >= 25
+    # most layouts are checked by offence class too, so a figure filed under another class fails
+    assert sum(lay.classes is not None for lay in LAYOUTS) >= 15
 
 
 @pytest.mark.parametrize("layout", LAYOUTS, ids=[lay.name for lay in LAYOUTS])
@@ -26,8 +28,12 @@ def test_layout_reads_to_its_totals(layout, tmp_path):
     problems = [r.message for r in readings if r.status != "loaded"]
     assert problems == []
     facts = build_facts(rounds, readings)
-    got = facts.offences[facts.offences.in_totals].groupby("financial_year")["offences"].sum().to_dict()
+    counted = facts.offences[facts.offences.in_totals]
+    got = counted.groupby("financial_year")["offences"].sum().to_dict()
     assert {y: int(n) for y, n in got.items()} == layout.expected
+    if layout.classes is not None:
+        by_class = counted.groupby(["financial_year", "offence_code"])["offences"].sum().to_dict()
+        assert {k: int(n) for k, n in by_class.items() if n} == layout.classes
 
 
 def test_bare_numbers_as_age_headings_are_quarantined_not_guessed(tmp_path):
