@@ -19,6 +19,7 @@ from flows.cells.grid import Cell, Sheet
 from flows.labels import Age
 from flows.layouts.columns import COUNT, role_of
 from flows.layouts.context import SheetContext
+from flows.layouts.fields import group_members
 from flows.layouts.figures import (
     Figure, Over, check_duplicates, check_totals, check_unavailable, check_unknown_offences, dropped_ages_note,
     offence_key, resolve_total_scopes, to_observations, unknown_offences_note,
@@ -445,7 +446,7 @@ def _over(value, header: _Header, col: int, table: _Table, grid: _Grid) -> Over:
     tl = labels.total_label(str(value))
     text = str(value).strip()
     if tl and tl.group and header.kind == OFFENCE:
-        return Over(text, _group_members(tl.group))
+        return Over(text, group_members(tl.group))
     if tl and tl.kind == "sub":
         members = []
         for c in sorted(table.columns, reverse=True):
@@ -455,10 +456,6 @@ def _over(value, header: _Header, col: int, table: _Table, grid: _Grid) -> Over:
             members.append(offence_key(v) if header.kind == OFFENCE else v)
         return Over(text, frozenset(members))
     return Over(text)
-
-
-def _group_members(group: str) -> frozenset:
-    return frozenset(code for code, g in labels.offence_groups().items() if g == group)
 
 
 def _data_rows(grid: _Grid, table: _Table, headers: list[_Header], used: set) -> list[tuple[int, list[Cell], bool]]:
@@ -597,7 +594,7 @@ def _row_dimension(grid: _Grid, rows, across: set[str], problems: list[Problem],
             tl = labels.total_label(text)
             group = (tl.group if tl else None) or labels.offence_group(text)
             if down == OFFENCE and group:
-                over = Over(text, _group_members(group))
+                over = Over(text, group_members(group))
             elif tl and tl.kind == "sub":
                 over = Over(text, frozenset(block))
             elif tl:

@@ -22,7 +22,8 @@ def _text(v) -> str:
     return str(v).strip()
 
 
-def _group(group: str) -> frozenset:
+def group_members(group: str) -> frozenset:
+    """The classes of an offence group ('rape' -> 19C..19H): what a group's total covers."""
     return frozenset(c for c, g in labels.offence_groups().items() if g == group)
 
 
@@ -38,13 +39,13 @@ def offence_field(sheet: Sheet, row: int, cols: list[int], block: list[str]) -> 
         tl = labels.total_label(v) if isinstance(v, str) else None
         if tl:
             if tl.group:
-                return Over(_text(v), _group(tl.group))
+                return Over(_text(v), group_members(tl.group))
             return Over(_text(v), frozenset(block) if tl.kind == "sub" else None)
     match = labels.match_offence(text)
     if not match.recognised:
         group = labels.offence_group(text)
         if group:
-            return Over(text, _group(group))
+            return Over(text, group_members(group))
         return Problem(f"offence '{text}' at {ref} is not recognised: {match.describe_unknown()}", source=ref,
                        kind=UNKNOWN_OFFENCE)
     return text

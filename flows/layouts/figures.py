@@ -38,6 +38,9 @@ class Figure:
     unknown: str = ""  # why its offence label is not recognised ('' when it is)
     offence_ref: str = ""  # the cell of its offence label: two rows may print one title
     unavailable: bool = False  # the cell says 'n/a' or 'Not available': no figure, never a count
+    # a dimension the warehouse does not keep but that tells figures apart (the victim's
+    # sex in a 'Girls' / 'Boys' split): a label, an Over for its total, or None
+    split: object = None
     proven_by: str = ""  # the stated total that proves an unknown offence is a part
 
     @property
@@ -65,7 +68,7 @@ def _member(key: str | None, members: frozenset) -> bool:
 
 
 def _covers(total: Figure, part: Figure) -> bool:
-    for dim in ("year", "offence", "age"):
+    for dim in ("year", "offence", "age", "split"):
         t, p = getattr(total, dim), getattr(part, dim)
         if isinstance(t, Over):
             if t.members is None:
@@ -264,7 +267,7 @@ def check_duplicates(figures: list[Figure]) -> list[Problem]:
     seen: dict[tuple, list[Figure]] = defaultdict(list)
     for f in figures:
         if not f.is_total:
-            seen[(f.year, _label_key(f.offence), f.age)].append(f)
+            seen[(f.year, _label_key(f.offence), f.age, f.split)].append(f)
     parts = [f for f in figures if not f.is_total]
     totals = [f for f in figures if f.is_total]
     problems = []

@@ -16,7 +16,7 @@ import yaml
 
 from flows import SCHEMAS, labels
 from flows.cells.grid import Cell, Sheet
-from flows.layouts import crosstab, long, records
+from flows.layouts import crosstab, long, records, relations
 from flows.layouts.columns import ROLES
 from flows.layouts.context import SheetContext
 from flows.layouts.region import parse_range, restrict
@@ -25,8 +25,9 @@ from flows.observations import Problem, Reading
 NAME = "mapping"
 MAPPINGS_DIR = SCHEMAS / "layouts"
 NOT_RECIPES = {"headers.yaml"}  # the shared heading spellings live beside the recipes
-FAMILIES = {m.NAME: m for m in (long, records, crosstab)}
-_KEYS = {"description", "match", "read_as", "table", "financial_year", "nil_dash", "suppressed", "headers", "labels"}
+FAMILIES = {m.NAME: m for m in (long, records, crosstab, relations)}
+_KEYS = {"description", "match", "read_as", "table", "financial_year", "nil_dash", "suppressed", "headers", "labels",
+         "figures", "relations"}
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,8 @@ class Recipe:
     description: str = ""
     force_code: str | None = None  # only this force's replies (match.force)
     round: str | None = None  # only rounds whose name matches this glob (match.round)
+    figures: str | None = None  # read_as relations: the range of cells holding figures ('C6:F20')
+    relations: dict[str, str] = field(default_factory=dict)  # read_as relations: dimension -> direction
 
     def matches(self, file_name: str, sheet_names: list[str], force_code: str | None = None,
                 round_name: str | None = None) -> bool:
@@ -77,6 +80,18 @@ def recipe_from(data: dict, name: str) -> Recipe:
     table = data.get("table")
     if table is not None:
         parse_range(str(table))
+    figures = data.get("figures")
+    rels = {str(k): str(v) for k, v in (data.get("relations") or {}).items()}
+    if read_as == relations.NAME:
+        if not figures:
+            raise ValueError(f"{name}: read_as relations needs figures (the range of cells holding counts)")
+        parse_range(str(figures))
+        bad = {k: v for k, v in rels.items() if k not in relations.DIMENSIONS or v not in relations.DIRECTIONS}
+        if bad or not rels:
+            raise ValueError(f"{name}: relations must map {list(relations.DIMENSIONS)} to one of "
+                             f"{list(relations.DIRECTIONS)} (got {rels or 'nothing'})")
+    elif figures or rels:
+        raise ValueError(f"{name}: figures and relations go with read_as: relations")
     headers = {str(k): [str(v) for v in (vs or [])] for k, vs in (data.get("headers") or {}).items()}
     bad_roles = set(headers) - set(ROLES)
     if bad_roles:
@@ -112,6 +127,8 @@ def recipe_from(data: dict, name: str) -> Recipe:
         description=str(data.get("description") or ""),
         force_code=force_code,
         round=str(match["round"]) if match.get("round") else None,
+        figures=str(figures) if figures else None,
+        relations=rels,
     )
 
 
@@ -159,7 +176,11 @@ def read(sheet: Sheet, context: SheetContext) -> Reading | None:
         markers={**context.markers, **recipe.suppressed},
         headers={**context.headers, **recipe.headers},
     )
-    reading = FAMILIES[recipe.read_as].read(part, ctx)
+    if recipe.read_as == relations.NAME:
+        reading = relations.read(part, ctx, figures=recipe.figures, relations=recipe.relations,
+                                 financial_year=recipe.financial_year)
+    else:
+        reading = FAMILIES[recipe.read_as].read(part, ctx)
     layout = f"{NAME}:{recipe.name}"
     if reading is None:
         return Reading(layout=layout, confidence=1.0, problems=[Problem(
