@@ -449,3 +449,28 @@ def test_a_record_list_with_headings_in_other_words(tmp_path):
     # the year comes from the recorded date, never the committed one
     assert sorted((o.financial_year, o.age_min or -1) for o in result.observations) == \
         [("2019/20", 14), ("2020/21", -1)]
+
+
+def test_figures_split_by_the_victims_sex_are_added_up_and_each_total_checked(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Data"
+    for row in [["Offence", "2019/20", None, None, "2020/21", None, None],
+                [None, "Female", "Male", "Total", "Girls", "Boys", "Total"],
+                ["Rape U13 (F)", 3, 0, 3, 2, 0, 2], ["Sex comms w/ child", 5, 2, 7, 6, 1, 7],
+                ["Total", 8, 2, 10, 8, 1, 9]]:
+        ws.append(row)
+    ws.merge_cells("B1:D1")
+    ws.merge_cells("E1:G1")
+    wb.save(tmp_path / "reply.xlsx")
+    result = read_path(tmp_path / "reply.xlsx")
+    assert result.problems == []
+    totals = {}
+    for o in result.observations:
+        totals[o.financial_year] = totals.get(o.financial_year, 0) + o.count.value
+    assert totals == {"2019/20": 10, "2020/21": 9}
+    assert len(result.totals) == 10  # each sex's Total column and the Total row: checks, never added
+    # a Total column that does not add up is caught, per sex split
+    ws["D4"] = 8
+    wb.save(tmp_path / "bad.xlsx")
+    assert any("Data!D4" in p.message for p in read_path(tmp_path / "bad.xlsx").problems)

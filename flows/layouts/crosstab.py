@@ -29,8 +29,11 @@ from flows.observations import Count, Problem, Reading
 
 NAME = "crosstab"
 
-YEAR, CALYEAR, AGE, OFFENCE = "year", "calendar year", "age", "offence"
-DIMENSIONS = (YEAR, CALYEAR, AGE, OFFENCE)
+YEAR, CALYEAR, AGE, OFFENCE, SEX = "year", "calendar year", "age", "offence", "sex"
+DIMENSIONS = (YEAR, CALYEAR, AGE, OFFENCE, SEX)
+# The victim's sex splits figures ('Female' / 'Male' under each year): the figures are
+# told apart and added up, and each sex's Total covers only its own (Figure.split).
+_SEX_WORDS = {"female", "females", "girl", "girls", "male", "males", "boy", "boys", "f", "m"}
 _WEAK_AGE = "weak age"  # a bare number that may be an age: only with other ages or an 'age' heading
 _TOTAL, _GROUP = "total", "group"
 _MEASURE = "measure"  # a row labelled 'Number of offences': the table's only row, no dimension
@@ -67,6 +70,8 @@ def _kinds_of_text(text: str) -> set[str]:
     if labels.total_label(text):
         return {_TOTAL}
     kinds = set()
+    if labels.normalise(text) in _SEX_WORDS:
+        return {SEX}
     if labels.is_calendar_year(text):
         kinds.add(CALYEAR)
     if labels.is_offence(text):
@@ -115,6 +120,8 @@ def _value(kind: str, value):
         return labels.age(value)
     if kind == OFFENCE:
         return str(value).strip() if not isinstance(value, (int, float)) else str(int(value))
+    if kind == SEX:
+        return labels.normalise(str(value))
     return str(value).strip()
 
 
@@ -676,4 +683,5 @@ def _figure(dims: dict, context_year: str | None, count: Count, ref: str, proble
             return None
         if a.kind in (labels.ADULT, labels.NEGATIVE):
             loaded = False
-    return Figure(year=year, offence=dims.get(OFFENCE), age=a, count=count, source=ref, loaded=loaded)
+    return Figure(year=year, offence=dims.get(OFFENCE), age=a, count=count, source=ref, loaded=loaded,
+                  split=dims.get(SEX))

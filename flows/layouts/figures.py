@@ -45,7 +45,7 @@ class Figure:
 
     @property
     def is_total(self) -> bool:
-        return any(isinstance(v, Over) for v in (self.year, self.offence, self.age))
+        return any(isinstance(v, Over) for v in (self.year, self.offence, self.age, self.split))
 
     @property
     def offence_key(self) -> str | None:
