@@ -474,3 +474,35 @@ def test_figures_split_by_the_victims_sex_are_added_up_and_each_total_checked(tm
     ws["D4"] = 8
     wb.save(tmp_path / "bad.xlsx")
     assert any("Data!D4" in p.message for p in read_path(tmp_path / "bad.xlsx").problems)
+
+
+def test_a_spacer_column_inside_one_table_does_not_split_it(tmp_path):
+    path = write_xlsx(tmp_path / "reply.xlsx", [
+        ["Offence", "2019/20", None, "2020/21"], ["Rape U13 (F)", 3, None, 4], ["Sex comms w/ child", 5, None, 6],
+    ])
+    result = read_path(path)
+    assert result.problems == []
+    assert by_label(result)[("2020/21", "Sex comms w/ child")] == 6
+
+
+def test_a_notes_sheet_saying_none_were_recorded_is_no_nil_return_beside_figures(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Data"
+    for row in [["Offence", "2019/20"], ["Sex comms w/ child", 5]]:
+        ws.append(row)
+    notes = wb.create_sheet("Notes")
+    notes.append(["No offences were recorded where the victim's age was not known in 2019/20."])
+    wb.save(tmp_path / "reply.xlsx")
+    result = read_path(tmp_path / "reply.xlsx")
+    assert by_label(result) == {("2019/20", "Sex comms w/ child"): 5}
+
+
+def test_a_lone_sheet_named_all_offences_is_read_but_a_title_saying_online_or_not_is_not(tmp_path):
+    path = write_xlsx(tmp_path / "reply.xlsx", [["Offence", "2019/20"], ["Sex comms w/ child", 5]],
+                      title="All offences")
+    assert by_label(read_path(path)) == {("2019/20", "Sex comms w/ child"): 5}
+    path = write_xlsx(tmp_path / "reply2.xlsx", [["All sexual offences against children, online or not"], [],
+                                                  ["Offence", "2019/20"], ["Sex comms w/ child", 5]])
+    result = read_path(path)
+    assert result.observations == [] and any("online or not" in p.message for p in result.problems)

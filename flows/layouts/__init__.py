@@ -65,10 +65,29 @@ def side_by_side(sheet: Sheet) -> list[Sheet]:
     with_figures = [b for b in blocks if any(f.col in b for f in figures)]
     if len(with_figures) < 2 or len(with_figures) != len(blocks):
         return [sheet]
+    # a table of its own starts with a column of labels, headed by a name ('Offence',
+    # 'Age of victim'); a block headed by a year or an age ('2020/21' past a spacer
+    # column) is more columns of the table on its left
+    def starts_a_table(block: list[int]) -> bool:
+        first = min(f.row for f in figures if f.col in block)
+        heads = [c.value for c in sheet if c.col == block[0] and first - _HEADER_ROWS <= c.row < first]
+        return any(isinstance(v, str) and _names_a_dimension(v) for v in heads)
+
+    if not all(starts_a_table(b) for b in blocks):
+        return [sheet]
     return [restrict(sheet, 1, b[0] if i else 1, sheet.max_row, b[-1]) for i, b in enumerate(blocks)]
 
 
 _HEADER_ROWS = 3  # a table's headings stand at most this many rows above its first figure
+
+
+def _names_a_dimension(text: str) -> bool:
+    """A heading that names what a column holds ('Offence', 'Age band'), not a value of it."""
+    from flows import labels
+
+    t = text.strip()
+    return bool(t) and not (labels.financial_year(t) or labels.is_calendar_year(t) or labels.is_total(t)
+                            or labels.age(t).is_child or labels.is_offence(t))
 
 
 def read_sheet(sheet: Sheet, context: SheetContext) -> Reading:
@@ -126,7 +145,8 @@ def read_file(workbook: Workbook, *, file_name: str, mappings: Iterable[Recipe] 
     recipe = next((m for m in recipes if m.matches(file_name, names, force_code, round_name)), None)
     out = FileReading(layout="")
     used: list[str] = []
-    all_scope: list[tuple[str, str]] = []
+    all_scope: list[tuple[Sheet, SheetContext]] = []  # sheets of all offences, online or not
+    nil_sheets: list[tuple[str, list[str], str]] = []  # (sheet, years, cell) saying nothing was recorded
     for sheet in workbook.sheets:
         if sheet.hidden:
             out.sheets[sheet.name] = "skipped: hidden"
@@ -143,44 +163,64 @@ def read_file(workbook: Workbook, *, file_name: str, mappings: Iterable[Recipe] 
         if not number_cells(shown):
             nil = nil_return(shown)
             if nil is not None:
-                years, where = nil
-                out.sheets[sheet.name] = "nil return"
-                out.observations.extend(
-                    Observation(fy, None, None, None, Count.known(0, raw="nil"), where, where) for fy in years)
-                out.notes.append(f"sheet '{sheet.name}': a nil return in words at {where} ({', '.join(years)})")
-                if "nil" not in used:
-                    used.append("nil")
-                continue
+                nil_sheets.append((sheet.name, *nil))
             out.sheets[sheet.name] = "skipped: no figures"
-            out.notes.append(f"sheet '{sheet.name}' has no figures: skipped")
             continue
         context = sheet_context(shown, file_name)
         out.notes.extend(f"sheet '{sheet.name}' says at {where}: {line}" for where, line in context.unavailable)
-        if context.all_offences and recipe is None and (context.all_offences != "the sheet name"
-                                                        or len(workbook.sheets) > 1):
-            # every child sexual offence, online or not: read only if no other sheet is the answer
-            all_scope.append((sheet.name, context.all_offences))
+        if context.all_offences and recipe is None:
+            all_scope.append((shown, context))  # read only if no other sheet is the answer
             continue
-        if recipe is not None:
-            context.mapping = recipe
-            reading = mapping.read(shown, context)
-        else:
-            reading = read_sheet(shown, context)
-        out.sheets[sheet.name] = reading.layout
-        if reading.layout not in used:
-            used.append(reading.layout)
-        out.observations.extend(reading.observations)
-        out.totals.extend(reading.totals)
-        out.problems.extend(reading.problems)
-        out.notes.extend(reading.notes)
-    for name, where in all_scope:
-        if used:
-            out.sheets[name] = "skipped: all offences, not only online-flagged"
-            out.notes.append(f"sheet '{name}' counts all child sexual offences, online or not ({where}): not read")
-        else:
-            out.sheets[name] = "not read: all offences, not only online-flagged"
-            out.problems.append(Problem(
-                f"sheet '{name}' counts all child sexual offences, online or not ({where}), and no sheet gives "
-                "the online-flagged ones", source=where))
+        _read_into(out, used, shown, context, recipe)
+    _all_offences_sheets(out, used, all_scope, recipe)
+    if nil_sheets and not out.observations and not out.problems:
+        # a letter that says nothing was recorded, and no figures anywhere in the file
+        for name, years, where in nil_sheets:
+            out.sheets[name] = "nil return"
+            out.observations.extend(
+                Observation(fy, None, None, None, Count.known(0, raw="nil"), where, where) for fy in years)
+            out.notes.append(f"sheet '{name}': a nil return in words at {where} ({', '.join(years)})")
+        used.append("nil")
+    else:
+        out.notes.extend(f"sheet '{name}' has no figures: skipped" for name, _, _ in nil_sheets)
+    out.notes.extend(f"sheet '{name}' has no figures: skipped" for name, why in out.sheets.items()
+                     if why == "skipped: no figures" and name not in {n for n, _, _ in nil_sheets})
     out.layout = "+".join(used) if used else "none"
     return out
+
+
+def _read_into(out: FileReading, used: list[str], sheet: Sheet, context: SheetContext, recipe) -> None:
+    if recipe is not None:
+        context.mapping = recipe
+        reading = mapping.read(sheet, context)
+    else:
+        reading = read_sheet(sheet, context)
+    out.sheets[sheet.name] = reading.layout
+    if reading.layout not in used:
+        used.append(reading.layout)
+    out.observations.extend(reading.observations)
+    out.totals.extend(reading.totals)
+    out.problems.extend(reading.problems)
+    out.notes.extend(reading.notes)
+
+
+def _all_offences_sheets(out: FileReading, used: list[str], sheets: list[tuple[Sheet, SheetContext]],
+                         recipe) -> None:
+    """Sheets that count every child sexual offence, online or not: skipped beside the
+    sheets that answer the request. Alone, a sheet only *named* 'All offences' is read
+    (all offence types, most likely online-flagged); one whose title says online or not
+    is a Problem, never read as online figures."""
+    for sheet, context in sheets:
+        where = context.all_offences
+        if used:
+            out.sheets[sheet.name] = "skipped: all offences, not only online-flagged"
+            out.notes.append(f"sheet '{sheet.name}' counts all child sexual offences, online or not ({where}): "
+                             "not read")
+        elif where == "the sheet name" and all(c.all_offences == "the sheet name" for _, c in sheets):
+            out.notes.append(f"sheet '{sheet.name}' is named as all offences, and no other sheet has figures: read")
+            _read_into(out, used, sheet, context, recipe)
+        else:
+            out.sheets[sheet.name] = "not read: all offences, not only online-flagged"
+            out.problems.append(Problem(
+                f"sheet '{sheet.name}' counts all child sexual offences, online or not ({where}), and no sheet "
+                "gives the online-flagged ones", source=where))
