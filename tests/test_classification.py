@@ -430,6 +430,7 @@ def test_ons_style_year_ending_march(text, year):
     ("Crime Type Description", "offence"), ("Number of Offences Recorded", "count"),
     ("Occurrence Reference", "crime_reference"), ("Year of recording", "financial_year"),
     ("Count of Crime Reference", "count"), ("Row Labels", "offence"), ("Postcode", None),
+    ("Number of victims", None), ("Number of suspects", None), ("Total arrests", None),
 ])
 def test_column_headings_are_read_by_their_words(heading, role):
     from flows.layouts.columns import role_of
