@@ -230,11 +230,10 @@ if KNOWN_WRONG:
         outcome_of_seed(seed)
 
 
-# ------------------------------------------------- readable replies quarantined today
-# Shapes the random replies found that a person reads without doubt and the reader
-# quarantines (never reads wrong). Strict xfails: when the reader learns one, the test
-# XPASSes and fails; remove the mark and refresh tests/readable_replies.json (the seeds
-# named join the regression set).
+# ------------------------------------------------- shapes the random replies found
+# Replies a person reads without doubt that the reader once quarantined (never read
+# wrong). A shape still quarantined is kept here as a strict xfail until the reader
+# learns it; then the mark goes and tests/readable_replies.json is refreshed.
 
 def _read_rows(tmp_path: Path, rows) -> object:
     from corpus import xlsx
@@ -245,8 +244,8 @@ def _read_rows(tmp_path: Path, rows) -> object:
     return read_file(read_workbook(path), file_name=path.name)
 
 
-@pytest.mark.xfail(strict=True, reason="reader bug: row labels that are all bare class numbers ('71', '86') are "
-                   "taken as possibly ages, even under an 'Offence' heading (seeds 65, 189)")
+# Row labels that are all bare class numbers ('71', '86') could be ages: the heading over
+# them ('Offence', 'HO code') says which (seeds 65, 189 of random_replies).
 @pytest.mark.parametrize("rows", [
     [["Offence", "2016/17"], ["71", 5]],
     [["Offence", "2016/17", "2017/18"], ["86", 5, 7], ["71", 3, 0], ["Total", 8, 7]],
@@ -261,9 +260,8 @@ def test_bare_class_numbers_under_an_offence_heading_are_read(tmp_path, rows):
     assert got == want
 
 
-@pytest.mark.xfail(strict=True, reason="reader bug: an unknown offence row whose only figure is '<5' is taken "
-                   "for a header row ('<5' read as the age 'under 5'), and the rows under it for a table "
-                   "with no year (seed 911 of random_replies)")
+# An unknown offence row whose only figure is '<5' is a row of figures, not a header of
+# ages ('<5' as 'under 5'): seed 911 of random_replies.
 def test_an_unknown_row_with_one_suppressed_figure_is_proven_by_the_total(tmp_path):
     result = _read_rows(tmp_path, [
         ["Offence", "2016/17"], ["Sex comms w/ child", 0], ["Malicious communications", "<5"], ["Total", 3],

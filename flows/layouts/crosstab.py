@@ -357,7 +357,7 @@ def _read_table(grid: _Grid, first: _Header, reading: Reading, used: set, *, aft
     # the table's cells are accounted for, even when a problem below keeps them out
     used.update((r, c) for r, _, _ in rows for c in data_cols if (r, c) in sheet.cells)
     across = {h.kind for h in headers}
-    down, row_values = _row_dimension(grid, rows, across, problems, reading.notes)
+    down, row_values = _row_dimension(grid, rows, across, problems, reading.notes, [h.row for h in headers])
     table_ref = sheet.range_ref(
         headers[0].row, min([table.first_col] + [c.col for _, ls, _ in rows for c in ls]),
         max([headers[-1].row] + [r for r, _, _ in rows]), max(data_cols),
@@ -490,8 +490,10 @@ def _data_rows(grid: _Grid, table: _Table, headers: list[_Header], used: set) ->
             break  # a footnote, a title or another table: the table ends here
         if not label_cells and grid.header_at(row) is not None:
             break
-        if label_cells and grid.header_at(row) is not None and not _row_label_kinds(grid, label_cells):
-            break
+        header = grid.header_at(row) if label_cells else None
+        if header is not None and not _row_label_kinds(grid, label_cells) and \
+                not all((row, c) in grid.numbers for c in header.cols):
+            break  # another table's header ('<5' beside a label is a figure, not an age heading)
         out.append((row, label_cells, True))
         for c in label_cells:
             used.add((c.row, c.col))
@@ -529,7 +531,22 @@ def _label(label_cells: list[Cell], kind: str | None) -> tuple[object, list[Cell
     return None
 
 
-def _row_dimension(grid: _Grid, rows, across: set[str], problems: list[Problem], notes: list[str]):
+_ROLE_DIMENSION = {"offence": OFFENCE, "offence_code": OFFENCE, "victim_age": AGE, "financial_year": YEAR}
+
+
+def _named_by_heading(grid: _Grid, rows, headings: list[int]) -> str | None:
+    """The dimension the heading over the row labels names ('Offence', 'HO code', 'Age')."""
+    cols = {ls[-1].col for _, ls, has in rows if has and ls}
+    if len(cols) != 1:
+        return None
+    (col,) = cols
+    names = {_ROLE_DIMENSION.get(role_of(grid.sheet.value(r, col))) for r in headings}
+    names.discard(None)
+    return names.pop() if len(names) == 1 else None
+
+
+def _row_dimension(grid: _Grid, rows, across: set[str], problems: list[Problem], notes: list[str],
+                   headings: list[int] = ()):
     """Which dimension the row labels name (by vote), and each row's key."""
     sheet = grid.sheet
     votes = {k: 0 for k in DIMENSIONS}
@@ -544,6 +561,11 @@ def _row_dimension(grid: _Grid, rows, across: set[str], problems: list[Problem],
                     votes[k] += 1
     ranked = sorted((k for k in DIMENSIONS if votes[k] and k not in across), key=lambda k: -votes[k])
     down = ranked[0] if ranked else None
+    tied = [k for k in ranked if votes[k] == votes[ranked[0]]] if ranked else []
+    named = _named_by_heading(grid, rows, headings)
+    if len(tied) > 1 and named in tied:
+        # '71' and '86' could be ages or offence codes: the column's own heading says which
+        down, ranked = named, [named]
     if len(ranked) > 1 and votes[ranked[0]] == votes[ranked[1]]:
         where = sheet.range_ref(rows[0][0], rows[0][1][0].col if rows[0][1] else 1, rows[-1][0],
                                 rows[-1][1][-1].col if rows[-1][1] else 1)
