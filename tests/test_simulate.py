@@ -4,13 +4,16 @@ from __future__ import annotations
 import csv
 import hashlib
 import re
+from collections import defaultdict
 from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 
 from flows import PROJECT_ROOT, SAMPLE_ROUND
+from flows.classification import reference
 from flows.forces import match_force
+from flows.simulate import numbers
 from flows.simulate import plan as P
 from flows.simulate import simulate_round, simulate_rounds
 from flows.simulate.files import write_plain_xlsx
@@ -70,6 +73,46 @@ def test_truth_holds_the_published_headline_figures(sample):
     assert (h17.modal_age, h17.modal_age_offences) == (13, 257)
     assert 90 <= h17.aged_10_and_under <= 99
     assert h17.youngest_age == 3
+
+
+def test_truth_breaks_the_known_counts_down_by_class_and_exact_age(sample):
+    truth, _ = sample
+    by_class, by_age = defaultdict(int), defaultdict(int)
+    upper_class, upper_age = defaultdict(int), defaultdict(int)
+    for (force, year, _), n in truth.by_class.items():
+        by_class[(force, year)] += n
+        upper_class[(force, year)] += truth.by_class_upper[(force, year, _)]
+    for (force, year, _), n in truth.by_age.items():
+        by_age[(force, year)] += n
+        upper_age[(force, year)] += truth.by_age_upper[(force, year, _)]
+    # Replies by offence: every figure has a class, so the classes add up to the total.
+    offences = {c for c, kind in truth.layouts.items() if kind in P.OFFENCE_LAYOUTS}
+    assert set(by_class) == {k for k in truth.known if k[0] in offences}
+    for key, n in by_class.items():
+        assert n == truth.known[key], key
+        assert upper_class[key] == n + numbers.SUPPRESSED_MAX * truth.suppressed_cells[key], key
+    assert set(truth.by_class) == set(truth.by_class_upper)
+    assert {c for _, _, c in truth.by_class} <= set(numbers.OFFENCE_WEIGHTS)
+    # Replies by exact age: all but the figures whose age was not recorded.
+    ages = {c for c, kind in truth.layouts.items() if kind in P.EXACT_AGE_LAYOUTS}
+    assert set(by_age) == {k for k in truth.known if k[0] in ages}
+    assert all(n <= truth.known[key] and upper_age[key] >= n for key, n in by_age.items())
+    assert set(truth.by_age) == set(truth.by_age_upper)
+    at_13 = sum(n for (_, year, age), n in truth.by_age.items() if (year, age) == ("2016/17", 13))
+    assert at_13 == truth.headlines["2016/17"].modal_age_offences == 257
+
+
+def test_truth_counts_sub_codes_in_the_class_ons_publishes_them_in(tmp_path):
+    assert numbers.ons_class("71/17") == "88A" and numbers.ons_class("86") == "86"
+    # The simulator's own mapping agrees with the reference the reader uses.
+    for sub, ons in numbers.ONS_CLASS_OF_SUB_CODE.items():
+        assert reference().sub_codes[sub] == {ons}
+    assert {c for c in numbers.offence_weights("2017/18") if "/" in c} <= set(numbers.ONS_CLASS_OF_SUB_CODE)
+    truth = simulate_round(tmp_path, round_name="2018-online-child-sex-offences", years=["2016/17", "2017/18"],
+                           scale=0.3)
+    assert not any("/" in c for _, _, c in truth.by_class)
+    offences = {c for c, kind in truth.layouts.items() if kind in P.OFFENCE_LAYOUTS}
+    assert sum(truth.by_class.values()) == sum(n for (c, _), n in truth.known.items() if c in offences)
 
 
 def test_every_layout_and_reply_kind_appears(sample):

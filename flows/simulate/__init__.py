@@ -22,6 +22,27 @@ DEFAULT_YEARS = ["2015/16", "2016/17"]
 
 @dataclass
 class Truth:
+    """What the files of a round encode, kept by the simulator from its own figures.
+
+    `by_class` and `by_age` hold the figures below a force-year's total, so a test can
+    tell a figure filed under the wrong offence, age or force from a right one. They
+    follow `known`: a suppressed cell adds nothing (its `_upper` twin counts it at its
+    most, SUPPRESSED_MAX, as a reply's footnote allows), and each only holds the force
+    replies that give figures that way:
+
+    - by_class (force, year, class): replies with a figure per offence (plan.OFFENCE_LAYOUTS,
+      summed over their ages or bands). A sub-code is counted in the class ONS publishes it
+      in ('71/17' sexual communication with a child in '88A'). The age x year crosstab
+      (no offence breakdown) is left out: it has no class to check.
+    - by_age (force, year, age): replies with exact single ages (plan.EXACT_AGE_LAYOUTS),
+      summed over offences; figures whose age was not recorded are not in it. Replies in
+      age bands are left out, since a band says nothing about any one age.
+
+    Every data reply the simulator writes is one the pipeline is expected to load, so
+    every such force-year is here, with each class or age it has a figure for (0 when
+    all its figures are suppressed).
+    """
+
     round_name: str
     known: dict[tuple[str, str], int] = field(default_factory=dict)  # (force, year) -> known count
     true: dict[tuple[str, str], int] = field(default_factory=dict)   # including suppressed values
@@ -29,6 +50,22 @@ class Truth:
     layouts: dict[str, str] = field(default_factory=dict)            # force -> layout or reply kind
     records: int = 0
     headlines: dict[str, numbers.Headline] = field(default_factory=dict)  # year -> figures
+    by_class: dict[tuple[str, str, str], int] = field(default_factory=dict)        # known counts
+    by_class_upper: dict[tuple[str, str, str], int] = field(default_factory=dict)  # at most
+    by_age: dict[tuple[str, str, int], int] = field(default_factory=dict)          # known counts
+    by_age_upper: dict[tuple[str, str, int], int] = field(default_factory=dict)    # at most
+
+    def add_breakdowns(self, kind: str, fy: numbers.ForceYear) -> None:
+        """Record one force-year's figures by class and by exact age (see the class doc)."""
+        def add(known: dict, upper: dict, key, f: numbers.Figure) -> None:
+            known[key] = known.get(key, 0) + (f.shown or 0)
+            upper[key] = upper.get(key, 0) + (numbers.SUPPRESSED_MAX if f.shown is None else f.shown)
+
+        for f in fy.figures:
+            if kind in P.OFFENCE_LAYOUTS:
+                add(self.by_class, self.by_class_upper, (fy.code, fy.year, numbers.ons_class(f.offence)), f)
+            if kind in P.EXACT_AGE_LAYOUTS and f.age is not None and f.age[0] == f.age[1]:
+                add(self.by_age, self.by_age_upper, (fy.code, fy.year, f.age[0]), f)
 
     def year_total(self, year: str) -> int:
         return sum(n for (c, y), n in self.known.items() if y == year)
@@ -91,6 +128,7 @@ def simulate_round(
             truth.known[(plan.code, year)] = fy.known
             truth.true[(plan.code, year)] = fy.true_total
             truth.suppressed_cells[(plan.code, year)] = sum(f.shown is None for f in fy.figures)
+            truth.add_breakdowns(plan.kind, fy)
             if plan.kind in P.RECORD_LAYOUTS:
                 truth.records += fy.true_total
     for i, year in enumerate(years):

@@ -22,6 +22,10 @@ OFFENCE_WEIGHTS = {
     "17A": 1, "17B": 1, "19E": 2, "19G": 1, "88C": 3, "73": 2,
 }
 SEXUAL_COMMUNICATION = "71/17"  # SOA 2003 s.15A, from April 2017 only; ONS counts it in 88A
+# The class ONS publishes a sub-code's offences in (the simulator's own knowledge, kept
+# apart from the reader's reference; tests/test_simulate.py checks the two agree).
+ONS_CLASS_OF_SUB_CODE = {SEXUAL_COMMUNICATION: "88A"}
+SUPPRESSED_MAX = 4  # forces suppress counts of 1 to SUPPRESSED_MAX
 AGE_WEIGHTS = {
     3: 0.15, 4: 0.2, 5: 0.3, 6: 0.4, 7: 0.5, 8: 0.65, 9: 0.8, 10: 1.0, 11: 4.5,
     12: 11.0, 13: 20.0, 14: 16.0, 15: 13.0, 16: 10.0, 17: 6.0,
@@ -70,6 +74,12 @@ class ForceYear:
         f = Figure(offence, age, 0, 0)
         self.figures.append(f)
         return f
+
+
+def ons_class(code: str) -> str:
+    """The Home Office class a figure's offence is published in: a class is its own,
+    a sub-code ('71/17') is counted in its class ('88A')."""
+    return ONS_CLASS_OF_SUB_CODE[code] if "/" in code else code
 
 
 def offence_weights(year: str) -> dict[str, float]:
@@ -166,7 +176,7 @@ def suppress(fy: ForceYear) -> None:
     the known total is unchanged and the true total is larger (as in a real reply)."""
     deficit = 0
     for f in fy.figures:
-        if 1 <= f.true <= 4:
+        if 1 <= f.true <= SUPPRESSED_MAX:
             f.shown = None
             deficit += f.true
     visible = [f for f in fy.figures if f.shown is not None]

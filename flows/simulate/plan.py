@@ -30,6 +30,12 @@ SHEET_PER_YEAR_BANDS_XLSX = "sheet_per_year_bands_xlsx"  # offence x age band, a
 RECORD_LAYOUTS = (RECORDS_XLSX, RECORDS_CSV)
 EXACT_AGE_LAYOUTS = (LONG_AGES_CSV, RECORDS_XLSX, RECORDS_CSV, AGE_YEAR_XLSX)
 BAND_LAYOUTS = (SHEET_PER_YEAR_BANDS_XLSX,)
+# Layouts that give every figure by offence (one Home Office code or sub-code a figure):
+# all but the age x year crosstab, which has no offence breakdown at all.
+OFFENCE_LAYOUTS = (
+    LONG_AGES_CSV, LONG_CSV, LONG_ODS, RECORDS_XLSX, RECORDS_CSV, OFFENCE_YEAR_XLSX,
+    OFFENCE_YEAR_TEXT_XLSX, OFFENCE_YEAR_XLS, SUBTOTALS_XLSX, SHEET_PER_YEAR_BANDS_XLSX,
+)
 
 # The force whose age table absorbs the calibration of the age figures.
 AGE_ADJUSTER = "E23000005"  # Greater Manchester, a long table with exact ages
