@@ -199,14 +199,21 @@ def _tables_by_force_year(
     return {k: _join_parts(list(v.values())) for k, v in grouped.items()}
 
 
-def _labels_of(t: _Table) -> set[str]:
-    return {normalise(o.offence) for o, _ in t.rows if o.offence is not None}
+def _classes_of(t: _Table) -> set[str]:
+    """Every class a table's rows may be (an unknown label stands for itself)."""
+    out: set[str] = set()
+    for o, match in t.rows:
+        if o.offence is None:
+            continue
+        out |= set(match.classes) if match is not None and match.classes else {normalise(o.offence)}
+    return out
 
 
 def _join_parts(tables: list[_Table]) -> list[_Table]:
-    """Tables of one file that each list different offences (one sheet per offence
+    """Tables of one file whose offences fall in different classes (one sheet per offence
     group) are parts of one answer, not two answers to compare: joined into one. Tables
-    that share an offence stay apart, and _reconcile makes them agree or conflict."""
+    that share a class (a table by offence beside one by offence group: 'Rape of a child
+    under 13' and 'Rape') stay apart, and _reconcile makes them agree or conflict."""
     by_file: dict[int, list[_Table]] = defaultdict(list)
     for t in tables:
         by_file[id(t.reading)].append(t)
@@ -216,11 +223,11 @@ def _join_parts(tables: list[_Table]) -> list[_Table]:
         seen: set[str] = set()
         disjoint = len(with_offences) > 1
         for t in with_offences:
-            labels = _labels_of(t)
-            if labels & seen:
+            classes = _classes_of(t)
+            if classes & seen:
                 disjoint = False
                 break
-            seen |= labels
+            seen |= classes
         if not disjoint:
             out.extend(group)
             continue

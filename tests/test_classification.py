@@ -507,3 +507,46 @@ def test_a_lone_sheet_named_all_offences_is_read_but_a_title_saying_online_or_no
                                                   ["Offence", "2019/20"], ["Sex comms w/ child", 5]])
     result = read_path(path)
     assert result.observations == [] and any("online or not" in p.message for p in result.problems)
+
+
+def facts_of(tmp_path: Path, write) -> object:
+    from flows.facts import build_facts
+
+    folder = tmp_path / "raw" / "2021-test" / "Kent"
+    folder.mkdir(parents=True)
+    write(folder)
+    rounds, _ = discover_raw(tmp_path / "raw")
+    readings = [read_reply(r) for r in rounds[0].files]
+    return readings, build_facts(rounds, readings)
+
+
+def test_sheets_by_offence_group_are_joined_and_a_table_by_group_beside_offences_is_not(tmp_path):
+    def per_group(folder):
+        wb = openpyxl.Workbook()
+        rape = wb.active
+        rape.title = "Rape"
+        for row in [["Offence", "2019/20"], ["Rape U13 (F)", 3], ["Rape (F 13-15)", 4], ["Total", 7]]:
+            rape.append(row)
+        images = wb.create_sheet("Images")
+        for row in [["Offence", "2019/20"], ["IIOC - making", 5], ["IIOC - possession", 6], ["Total", 11]]:
+            images.append(row)
+        wb.save(folder / "reply.xlsx")
+
+    _, facts = facts_of(tmp_path / "a", per_group)
+    counted = facts.offences[facts.offences.in_totals]
+    assert int(counted.offences.sum()) == 18  # the two sheets are parts of one answer
+
+    def offences_and_groups(folder):
+        wb = openpyxl.Workbook()
+        detail = wb.active
+        detail.title = "By offence"
+        for row in [["Offence", "2019/20"], ["Rape of a child under 13", 3], ["Rape", 4], ["Total", 7]]:
+            detail.append(row)
+        groups = wb.create_sheet("By group")
+        for row in [["Offence", "2019/20"], ["Rape offences", 7], ["Total", 7]]:
+            groups.append(row)
+        wb.save(folder / "reply.xlsx")
+
+    _, facts = facts_of(tmp_path / "b", offences_and_groups)
+    counted = facts.offences[facts.offences.in_totals]
+    assert int(counted.offences.sum()) == 7  # the same offences twice: counted once, never 14
