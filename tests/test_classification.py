@@ -550,3 +550,31 @@ def test_sheets_by_offence_group_are_joined_and_a_table_by_group_beside_offences
     _, facts = facts_of(tmp_path / "b", offences_and_groups)
     counted = facts.offences[facts.offences.in_totals]
     assert int(counted.offences.sum()) == 7  # the same offences twice: counted once, never 14
+
+
+def test_records_with_an_online_flag_column_keep_only_flagged_records(tmp_path):
+    path = tmp_path / "records.csv"
+    path.write_text("Crime Ref,Date Recorded,Offence,Victim Age,Online Crime Flag\n"
+                    "A1,01/04/2019,Rape U13 (F),12,Y\n"
+                    "A2,02/05/2019,IIOC - possession,14,N\n"
+                    "A3,03/06/2019,Sex comms w/ child,13,Yes\n"
+                    "A4,04/07/2019,Sex comms w/ child,15,\n", encoding="utf-8")
+    result = read_path(path)
+    assert result.problems == []
+    assert sorted(o.offence for o in result.observations) == ["Rape U13 (F)", "Sex comms w/ child"]
+    assert any("2 records without the online flag left out" in n for n in result.notes)
+    # a flag that says neither yes nor no is not guessed
+    path.write_text("Crime Ref,Date Recorded,Offence,Victim Age,Online Crime Flag\n"
+                    "A1,01/04/2019,Rape U13 (F),12,Maybe\n", encoding="utf-8")
+    assert any("does not say whether the online flag applies" in p.message for p in read_path(path).problems)
+
+
+def test_a_long_table_with_a_flag_column_and_dates_for_years(tmp_path):
+    path = write_xlsx(tmp_path / "reply.xlsx", [
+        ["Date recorded", "Offence", "Online flag", "Number of crimes"],
+        ["15/03/2020", "Sex comms w/ child", "Y", 4], ["15/03/2020", "Sex comms w/ child", "N", 9],
+        ["02/04/2020", "IIOC - possession", "Y", 3],
+    ])
+    result = read_path(path)
+    assert result.problems == []
+    assert by_label(result) == {("2019/20", "Sex comms w/ child"): 4, ("2020/21", "IIOC - possession"): 3}

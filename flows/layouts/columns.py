@@ -15,10 +15,11 @@ from flows.observations import Problem
 from flows.cells.grid import Sheet
 from flows.labels import normalise
 
-YEAR, OFFENCE, OFFENCE_CODE, AGE, COUNT, DATE, REFERENCE = (
+YEAR, OFFENCE, OFFENCE_CODE, AGE, COUNT, DATE, REFERENCE, ONLINE = (
     "financial_year", "offence", "offence_code", "victim_age", "count", "date_recorded", "crime_reference",
+    "online_flag",
 )
-ROLES = (YEAR, OFFENCE, OFFENCE_CODE, AGE, COUNT, DATE, REFERENCE)
+ROLES = (YEAR, OFFENCE, OFFENCE_CODE, AGE, COUNT, DATE, REFERENCE, ONLINE)
 HEADERS_FILE = SCHEMAS / "layouts" / "headers.yaml"
 
 

@@ -90,3 +90,25 @@ def year_field(sheet: Sheet, row: int, col: int) -> str | Over | Problem:
         return Problem(f"calendar years, not financial years: '{_text(v)}' at {ref} kept out of the figures",
                        source=ref)
     return Problem(f"'{_text(v)}' at {ref} is not a financial year", source=ref)
+
+
+_FLAGGED = {"y", "yes", "true", "1", "flagged", "online", "x", "yes online"}
+_NOT_FLAGGED = {"n", "no", "false", "0", "not flagged", "no flag", "not online", "offline"}
+
+
+def online_field(sheet: Sheet, row: int, col: int | None) -> bool | Problem:
+    """Whether a row carries the online flag, in a list that also holds rows without it
+    (only flagged rows answer the request). No flag column: every row counts. A blank
+    flag is not flagged; a value that says neither is a Problem."""
+    if col is None:
+        return True
+    v = sheet.value(row, col)
+    if _blank(v):
+        return False
+    text = labels.normalise(_text(v))
+    if text in _FLAGGED:
+        return True
+    if text in _NOT_FLAGGED:
+        return False
+    ref = sheet.ref(row, col)
+    return Problem(f"'{_text(v)}' at {ref} does not say whether the online flag applies", source=ref)

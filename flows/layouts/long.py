@@ -8,9 +8,11 @@ from __future__ import annotations
 from flows import labels
 from flows.cells.grid import Sheet
 from flows.labels import Age
-from flows.layouts.columns import AGE, COUNT, OFFENCE, OFFENCE_CODE, YEAR, find_header_row, repeated_role
+from flows.layouts.columns import (
+    AGE, COUNT, DATE, OFFENCE, OFFENCE_CODE, ONLINE, YEAR, find_header_row, repeated_role,
+)
 from flows.layouts.context import SheetContext
-from flows.layouts.fields import age_field, offence_field, unknown_offence, year_field
+from flows.layouts.fields import age_field, offence_field, online_field, unknown_offence, year_field
 from flows.layouts.figures import (
     Figure, Over, check_duplicates, check_totals, check_unknown_offences, dropped_ages_note, offence_key,
     to_observations, unknown_offences_note,
@@ -61,21 +63,25 @@ def read(sheet: Sheet, context: SheetContext) -> Reading | None:
         return None
     reading = Reading(layout=NAME, confidence=0.95)
     problems = reading.problems
-    repeated = repeated_role(sheet, header, roles, (COUNT, YEAR, AGE), "table")
+    repeated = repeated_role(sheet, header, roles, (COUNT, YEAR, AGE, ONLINE, DATE), "table")
     if repeated:
         problems.append(repeated)
         reading.confidence = 0.6
         return reading
     count_col = roles[COUNT][0]
     year_col = roles.get(YEAR, [None])[0]
+    # no year column: a recorded date gives each row's financial year (1 April - 31 March)
+    date_col = roles.get(DATE, [None])[0] if year_col is None else None
+    online_col = roles.get(ONLINE, [None])[0]
     age_col = roles.get(AGE, [None])[0]
     offence_cols = sorted(roles.get(OFFENCE_CODE, []) + roles.get(OFFENCE, []))
-    table_cols = sorted({count_col, *offence_cols, *(c for c in (year_col, age_col) if c)})
+    table_cols = sorted({count_col, *offence_cols, *(c for c in (year_col, age_col, date_col, online_col) if c)})
+    not_flagged: list[int] = []
 
     context_year = None
     # a pivot in outline form: year rows in the label column, each over its offences
     year_rows = year_col is None and offence_cols and _year_rows(sheet, header, offence_cols[-1])
-    if year_col is None and not year_rows:
+    if year_col is None and date_col is None and not year_rows:
         context_year = context.financial_year
         if context_year is None:
             where = sheet.range_ref(header, table_cols[0], header, table_cols[-1])
@@ -119,7 +125,23 @@ def read(sheet: Sheet, context: SheetContext) -> Reading | None:
             where = sheet.ref(r, offence_cols[-1])
             problems.append(Problem(f"no financial year above {where} (the years head their rows)", source=where))
             continue
-        year = context_year if year_col is None else year_field(sheet, r, year_col)
+        flagged = online_field(sheet, r, online_col)
+        if isinstance(flagged, Problem):
+            problems.append(flagged)
+            continue
+        if not flagged:
+            not_flagged.append(r)
+            continue  # counts without the online flag are not asked for
+        if date_col is not None:
+            d = labels.parse_date(sheet.value(r, date_col), serial=True)
+            total_row = any(labels.is_total(sheet.value(r, c)) for c in offence_cols)
+            if d is None and not total_row:
+                dref = sheet.ref(r, date_col)
+                problems.append(Problem(f"'{sheet.value(r, date_col)}' at {dref} is not a date", source=dref))
+                continue
+            year = labels.financial_year_of(d) if d else Over("all")  # a total row spans every date
+        else:
+            year = context_year if year_col is None else year_field(sheet, r, year_col)
         offence = offence_field(sheet, r, offence_cols, block) if offence_cols else None
         a = age_field(sheet, r, age_col, blank_is_unknown=False)
         unknown = ""
@@ -157,6 +179,9 @@ def read(sheet: Sheet, context: SheetContext) -> Reading | None:
             block.append(offence_key(offence))
 
     table_ref = sheet.range_ref(header, table_cols[0], last, table_cols[-1])
+    if not_flagged:
+        reading.notes.append(f"{table_ref}: {len(not_flagged)} rows without the online flag left out "
+                             f"(rows {', '.join(map(str, not_flagged[:5]))}{' ...' if len(not_flagged) > 5 else ''})")
     problems.extend(check_unknown_offences(figures))
     problems.extend(check_duplicates(figures))
     problems.extend(check_totals(figures))

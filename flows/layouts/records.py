@@ -9,9 +9,11 @@ from __future__ import annotations
 from flows import labels
 from flows.cells.grid import Sheet
 from flows.labels import Age
-from flows.layouts.columns import AGE, COUNT, DATE, OFFENCE, OFFENCE_CODE, REFERENCE, find_header_row, repeated_role
+from flows.layouts.columns import (
+    AGE, COUNT, DATE, OFFENCE, OFFENCE_CODE, ONLINE, REFERENCE, find_header_row, repeated_role,
+)
 from flows.layouts.context import SheetContext
-from flows.layouts.fields import age_field, offence_field, unknown_offence
+from flows.layouts.fields import age_field, offence_field, online_field, unknown_offence
 from flows.layouts.figures import (
     Figure, Over, check_totals, check_unknown_offences, dropped_ages_note, to_observations, unknown_offences_note,
 )
@@ -30,7 +32,7 @@ def read(sheet: Sheet, context: SheetContext) -> Reading | None:
         return None  # a count column makes it a long table
     reading = Reading(layout=NAME, confidence=0.95)
     problems = reading.problems
-    repeated = repeated_role(sheet, header, roles, (DATE, AGE, REFERENCE), "list")
+    repeated = repeated_role(sheet, header, roles, (DATE, AGE, REFERENCE, ONLINE), "list")
     if repeated:
         problems.append(repeated)
         reading.confidence = 0.6
@@ -38,8 +40,10 @@ def read(sheet: Sheet, context: SheetContext) -> Reading | None:
     date_col = roles[DATE][0]
     age_col = roles.get(AGE, [None])[0]
     ref_col = roles.get(REFERENCE, [None])[0]
+    online_col = roles.get(ONLINE, [None])[0]
     offence_cols = sorted(roles.get(OFFENCE_CODE, []) + roles.get(OFFENCE, []))
-    table_cols = sorted({date_col, *offence_cols, *(c for c in (age_col, ref_col) if c)})
+    table_cols = sorted({date_col, *offence_cols, *(c for c in (age_col, ref_col, online_col) if c)})
+    not_flagged: list[int] = []
     first, last_col = table_cols[0], table_cols[-1]
 
     rows = sheet.rows()
@@ -96,6 +100,13 @@ def read(sheet: Sheet, context: SheetContext) -> Reading | None:
             ))
             bad = True
         seen.setdefault(key, r)
+        flagged = online_field(sheet, r, online_col)
+        if isinstance(flagged, Problem):
+            problems.append(flagged)
+            bad = True
+        elif not flagged:
+            not_flagged.append(r)
+            continue  # a record without the online flag is not asked for
         if bad:
             continue
         loaded = not (isinstance(a, Age) and a.kind in (labels.ADULT, labels.NEGATIVE))
@@ -105,6 +116,14 @@ def read(sheet: Sheet, context: SheetContext) -> Reading | None:
         ))
 
     table_ref = sheet.range_ref(header, first, last, last_col)
+    if not_flagged:
+        reading.notes.append(f"{table_ref}: {len(not_flagged)} records without the online flag left out "
+                             f"(rows {', '.join(map(str, not_flagged[:5]))}{' ...' if len(not_flagged) > 5 else ''})")
+        if stated_total is not None:
+            problems.append(Problem(
+                f"the list at {table_ref} mixes online and other records and states a total at "
+                f"{stated_total[1]}: cannot tell which records it counts", source=stated_total[1]))
+            stated_total = None
     if stated_total is not None:
         count, tref = stated_total
         figures.append(Figure(year=Over("all"), offence=Over("Total") if offence_cols else None,
