@@ -20,10 +20,7 @@ from flows.labels import Age
 from flows.layouts.columns import COUNT, role_of
 from flows.layouts.context import SheetContext
 from flows.layouts.fields import group_members
-from flows.layouts.figures import (
-    Figure, Over, check_duplicates, check_totals, check_unavailable, check_unknown_offences, dropped_ages_note,
-    offence_key, resolve_total_scopes, to_observations, unknown_offences_note,
-)
+from flows.layouts.figures import Figure, Over, blank_cells_note, check_and_record, offence_key
 from flows.layouts.region import is_footnote, number_cells, stray_numbers
 from flows.observations import Count, Problem, Reading
 
@@ -417,23 +414,8 @@ def _read_table(grid: _Grid, first: _Header, reading: Reading, used: set, *, aft
                 elif OFFENCE in across:
                     figure.offence_ref = sheet.ref(headers[[h.kind for h in headers].index(OFFENCE)].row, col)
                 figures.append(figure)
-    if blanks:
-        reading.notes.append(
-            f"{table_ref}: {len(blanks)} blank cells left out, not read as 0 ({', '.join(blanks[:5])}"
-            + (" ..." if len(blanks) > 5 else "") + ")"
-        )
-    resolve_total_scopes(figures)
-    missing, missing_notes = check_unavailable(figures)
-    problems.extend(missing)
-    reading.notes.extend(f"{table_ref}: {n}" for n in missing_notes)
-    problems.extend(check_unknown_offences(figures))
-    problems.extend(check_duplicates(figures))
-    problems.extend(check_totals(figures))
-    reading.notes.extend(dropped_ages_note(figures, table_ref))
-    reading.notes.extend(unknown_offences_note(figures, table_ref))
-    observations, totals = to_observations(figures, table_ref)
-    reading.observations.extend(observations)
-    reading.totals.extend(totals)
+    reading.notes.extend(blank_cells_note(blanks, table_ref))
+    check_and_record(figures, table_ref, reading)
     return table
 
 
@@ -467,7 +449,6 @@ def _over(value, header: _Header, col: int, table: _Table, grid: _Grid) -> Over:
 
 def _data_rows(grid: _Grid, table: _Table, headers: list[_Header], used: set) -> list[tuple[int, list[Cell], bool]]:
     """(row, label cells, has figures) for each row of the table, down to its end."""
-    sheet = grid.sheet
     first_col = table.first_col
     data_cols = set(table.columns) | set().union(*(h.cols for h in headers))
     out = []

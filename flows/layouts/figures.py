@@ -340,3 +340,29 @@ def dropped_ages_note(figures: list[Figure], where: str) -> list[str]:
         return []
     sample = ", ".join(dropped[:5]) + (f" and {len(dropped) - 5} more" if len(dropped) > 5 else "")
     return [f"{where}: {len(dropped)} figures for ages of 18 or over (or below 0) left out: {sample}"]
+
+
+def blank_cells_note(blanks: list[str], table_ref: str) -> list[str]:
+    if not blanks:
+        return []
+    return [f"{table_ref}: {len(blanks)} blank cells left out, not read as 0 ({', '.join(blanks[:5])}"
+            + (" ..." if len(blanks) > 5 else "") + ")"]
+
+
+def check_and_record(figures: list[Figure], table_ref: str, reading, *, duplicates: bool = True) -> None:
+    """Every check a table's figures go through, in order, then its observations and
+    totals: the one sequence every layout ends with, so none skips a check. (A record
+    list passes duplicates=False: two offences of one kind on one day are two records.)"""
+    resolve_total_scopes(figures)
+    missing, notes = check_unavailable(figures)
+    reading.problems.extend(missing)
+    reading.notes.extend(f"{table_ref}: {n}" for n in notes)
+    reading.problems.extend(check_unknown_offences(figures))
+    if duplicates:
+        reading.problems.extend(check_duplicates(figures))
+    reading.problems.extend(check_totals(figures))
+    reading.notes.extend(dropped_ages_note(figures, table_ref))
+    reading.notes.extend(unknown_offences_note(figures, table_ref))
+    observations, totals = to_observations(figures, table_ref)
+    reading.observations.extend(observations)
+    reading.totals.extend(totals)

@@ -13,10 +13,7 @@ from flows.layouts.columns import (
 )
 from flows.layouts.context import SheetContext
 from flows.layouts.fields import age_field, offence_field, online_field, unknown_offence, year_field
-from flows.layouts.figures import (
-    Figure, Over, check_duplicates, check_totals, check_unknown_offences, dropped_ages_note, offence_key,
-    to_observations, unknown_offences_note,
-)
+from flows.layouts.figures import Figure, Over, check_and_record, offence_key
 from flows.layouts.region import is_footnote, stray_numbers
 from flows.observations import Count, Problem, Reading
 
@@ -182,11 +179,6 @@ def read(sheet: Sheet, context: SheetContext) -> Reading | None:
     if not_flagged:
         reading.notes.append(f"{table_ref}: {len(not_flagged)} rows without the online flag left out "
                              f"(rows {', '.join(map(str, not_flagged[:5]))}{' ...' if len(not_flagged) > 5 else ''})")
-    problems.extend(check_unknown_offences(figures))
-    problems.extend(check_duplicates(figures))
-    problems.extend(check_totals(figures))
-    reading.notes.extend(dropped_ages_note(figures, table_ref))
-    reading.notes.extend(unknown_offences_note(figures, table_ref))
-    reading.observations, reading.totals = to_observations(figures, table_ref)
+    check_and_record(figures, table_ref, reading)
     problems.extend(stray_numbers(sheet, used))
     return reading

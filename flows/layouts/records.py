@@ -14,9 +14,7 @@ from flows.layouts.columns import (
 )
 from flows.layouts.context import SheetContext
 from flows.layouts.fields import age_field, offence_field, online_field, unknown_offence
-from flows.layouts.figures import (
-    Figure, Over, check_totals, check_unknown_offences, dropped_ages_note, to_observations, unknown_offences_note,
-)
+from flows.layouts.figures import Figure, Over, check_and_record
 from flows.layouts.region import is_footnote, stray_numbers
 from flows.observations import Count, Problem, Reading
 
@@ -128,11 +126,7 @@ def read(sheet: Sheet, context: SheetContext) -> Reading | None:
         count, tref = stated_total
         figures.append(Figure(year=Over("all"), offence=Over("Total") if offence_cols else None,
                               age=Over("Total") if age_col else None, count=count, source=tref))
-    problems.extend(check_unknown_offences(figures))
-    problems.extend(check_totals(figures))
-    reading.notes.extend(dropped_ages_note(figures, table_ref))
-    reading.notes.extend(unknown_offences_note(figures, table_ref))
-    reading.observations, reading.totals = to_observations(figures, table_ref)
+    check_and_record(figures, table_ref, reading, duplicates=False)
     if not figures and not problems:
         return None
     problems.extend(stray_numbers(sheet, used))

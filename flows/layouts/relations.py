@@ -14,10 +14,7 @@ from flows.cells.grid import Sheet
 from flows.labels import Age
 from flows.layouts.context import SheetContext
 from flows.layouts.fields import group_members
-from flows.layouts.figures import (
-    Figure, Over, check_duplicates, check_totals, check_unavailable, check_unknown_offences, dropped_ages_note,
-    to_observations, unknown_offences_note,
-)
+from flows.layouts.figures import Figure, Over, blank_cells_note, check_and_record
 from flows.layouts.region import parse_range, stray_numbers
 from flows.observations import Count, Problem, Reading
 
@@ -153,17 +150,7 @@ def read(sheet: Sheet, context: SheetContext, *, figures: str, relations: dict[s
             found.append(Figure(year=year, offence=offence, age=a, count=count, source=ref, loaded=loaded,
                                 unknown=unknown, offence_ref=offence_ref, unavailable=unavailable,
                                 split=dims.get("sex")))
-    if blanks:
-        reading.notes.append(f"{table_ref}: {len(blanks)} blank cells left out, not read as 0 "
-                             f"({', '.join(blanks[:5])}" + (" ..." if len(blanks) > 5 else "") + ")")
-    missing, notes = check_unavailable(found)
-    problems.extend(missing)
-    reading.notes.extend(f"{table_ref}: {n}" for n in notes)
-    problems.extend(check_unknown_offences(found))
-    problems.extend(check_duplicates(found))
-    problems.extend(check_totals(found))
-    reading.notes.extend(dropped_ages_note(found, table_ref))
-    reading.notes.extend(unknown_offences_note(found, table_ref))
-    reading.observations, reading.totals = to_observations(found, table_ref)
+    reading.notes.extend(blank_cells_note(blanks, table_ref))
+    check_and_record(found, table_ref, reading)
     problems.extend(stray_numbers(sheet, used))
     return reading
