@@ -59,9 +59,28 @@ def xls(path: Path, rows: Rows) -> Path:
 
 
 def ods(path: Path, rows: Rows) -> Path:
-    from flows.simulate.writers import write_ods
+    """An OpenDocument spreadsheet written with odfpy, apart from the simulator's writer."""
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.table import Table, TableCell, TableRow
+    from odf.text import P
 
-    write_ods(path, "Data", [[("" if v is None else v) for v in row] for row in rows])
+    doc = OpenDocumentSpreadsheet()
+    table = Table(name="Data")
+    for row in rows:
+        tr = TableRow()
+        for v in row:
+            if v is None:
+                tc = TableCell()
+            elif isinstance(v, (int, float)) and not isinstance(v, bool):
+                tc = TableCell(valuetype="float", value=v)
+                tc.addElement(P(text=str(v)))
+            else:
+                tc = TableCell(valuetype="string")
+                tc.addElement(P(text=str(v)))
+            tr.addElement(tc)
+        table.addElement(tr)
+    doc.spreadsheet.addElement(table)
+    doc.save(str(path))
     return path
 
 
