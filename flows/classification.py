@@ -318,7 +318,10 @@ def _by_words(ref: Reference, wording: str) -> frozenset[str] | None:
     age, text, ok = _victim_age(text)
     if not ok:
         return None
+    classes = [o for o in ref.classes.values() if o.kind == kind.kind]
     sexes = {ref.sex_words[w] for w in text.split() if w in ref.sex_words}
+    if all(o.sex is None for o in classes):
+        sexes = set()  # 'Incest - male with female': the kind's classes do not turn on sex
     if len(sexes) > 1:
         return None
     leftover = [w for w in text.split()
@@ -326,7 +329,6 @@ def _by_words(ref: Reference, wording: str) -> frozenset[str] | None:
     if leftover:
         return None
     sex = next(iter(sexes), None)
-    classes = [o for o in ref.classes.values() if o.kind == kind.kind]
     if sex:
         classes = [o for o in classes if o.sex in (None, sex)]
     if age is None and kind.default:

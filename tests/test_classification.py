@@ -49,6 +49,11 @@ WORDINGS = [
     ("Sex Off - Rape of Female 16+", {"19C"}), ("Rape of a Female Child Under 16 - Penile Penetration", {"19D"}),
     ("Indecent images of children - possession (Cat A)", {"86"}), ("Indecent exposure (flashing)", {"88E"}),
     ("Sexual assault on a female aged 13 or over - penetration with object", {"20A"}),
+    ("Sexual activity with a child under 13 - non-penetrative", {"21"}),
+    ("Administer substance with intent to engage in sexual activity", {"88C"}),
+    ("Incest - male with female under 13", {"23"}),  # the class does not turn on sex: both sexes named
+    ("Indecent assault on a female", {"20A", "20B"}),  # historic, recorded as if committed today
+    ("Buggery", {"88D"}), ("Voyeurism - operating equipment to record under clothing", {"88E"}),
     # an Act and a section alone: the section's titles give the classes
     ("Sexual Offences Act 2003 s.8", {"21"}), ("SOA s15A", {"88A"}), ("S.3 SOA 2003", {"17A", "20A"}),
     ("Section 1 Protection of Children Act 1978", {"86"}),
@@ -70,6 +75,8 @@ def test_each_wording_names_its_classes(label, classes):
     ("106 - Modern slavery", "is not a class"),
     ("SOA 2003 s.5 and 6", "matches no offence class"),  # two sections: not one offence
     ("SOA 2003 s.99", "matches no offence class"),
+    ("Disclosing private sexual photographs", "matches no offence class"),  # 008/71, not a sexual offence
+    ("Breach of sexual harm prevention order", "matches no offence class"),
 ])
 def test_an_unknown_or_contradicted_label_is_never_guessed(label, why):
     c = classify(label)
