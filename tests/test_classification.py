@@ -585,3 +585,18 @@ def test_a_long_table_with_a_flag_column_and_dates_for_years(tmp_path):
     result = read_path(path)
     assert result.problems == []
     assert by_label(result) == {("2019/20", "Sex comms w/ child"): 4, ("2020/21", "IIOC - possession"): 3}
+
+
+def test_a_sheet_per_year_named_with_two_digit_years(tmp_path):
+    wb = openpyxl.Workbook()
+    first = wb.active
+    first.title = "19-20"
+    for row in [["Offence", "Number of crimes"], ["Sex comms w/ child", 5], ["Total", 5]]:
+        first.append(row)
+    second = wb.create_sheet("20_21")
+    for row in [["Offence", "Number of crimes"], ["Sex comms w/ child", 7], ["Total", 7]]:
+        second.append(row)
+    wb.save(tmp_path / "reply.xlsx")
+    result = read_path(tmp_path / "reply.xlsx")
+    assert result.problems == []
+    assert by_label(result) == {("2019/20", "Sex comms w/ child"): 5, ("2020/21", "Sex comms w/ child"): 7}

@@ -155,6 +155,21 @@ def footnote_rules(lines: list[str]) -> tuple[bool, dict[str, tuple[int, int]]]:
     return nil_dash, markers
 
 
+_SHORT_YEAR_NAME = re.compile(r"^(\d{2})\s*[-/_ ]\s*(\d{2})$")
+
+
+def _sheet_name_year(name: str) -> str | None:
+    """The financial year a sheet's name gives. A sheet named '19-20' is the year 2019/20:
+    as a cell '16-17' is an age band, but nobody names a sheet after an age band alone."""
+    fy = labels.financial_year(name.strip())
+    if fy:
+        return fy
+    m = _SHORT_YEAR_NAME.match(name.strip())
+    if m and int(m.group(2)) == (int(m.group(1)) + 1) % 100:
+        return labels.financial_year(f"20{m.group(1)}/{m.group(2)}")
+    return None
+
+
 def sheet_context(sheet: Sheet, file_name: str) -> SheetContext:
     """The year a sheet's name or title gives, and what its footnotes define."""
     ctx = SheetContext(file_name=file_name, sheet_name=sheet.name)
@@ -163,7 +178,7 @@ def sheet_context(sheet: Sheet, file_name: str) -> SheetContext:
     ctx.nil_dash, ctx.markers = footnote_rules([t for _, _, t in lines])
 
     years: dict[str, str] = {}
-    name_year = labels.financial_year(sheet.name.strip()) if not sheet.is_csv else None
+    name_year = _sheet_name_year(sheet.name) if not sheet.is_csv else None
     if name_year:
         years[name_year] = "the sheet name"
         ctx.name_year = name_year
