@@ -70,12 +70,15 @@ class Classification:
         return bool(self.classes)
 
     def describe_unknown(self) -> str:
+        """The reason, the nearest titles, and the line of schemas/offence_titles.csv that
+        would settle it (with the nearest title's classes filled in, to check, not trust)."""
         hint = ""
         if self.candidates:
             hint = "; nearest: " + "; ".join(self.candidates)
-        line = f'<class>,"{self.wording or self.label}",,<legislation>,,,<source>'
-        return (f"{self.reason}{hint}; if it is one class, add the line {line} to "
-                "schemas/offence_titles.csv")
+        classes = self.candidates[0].rsplit("(", 1)[-1].rstrip(")") if self.candidates else "<class>"
+        title = (self.wording or self.label).replace('"', "'")
+        line = f'{classes},"{title}",,<legislation>,,,<source>'
+        return f"{self.reason}{hint}; to settle it, add the line {line} to schemas/offence_titles.csv"
 
 
 @dataclass(frozen=True)
