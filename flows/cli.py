@@ -216,8 +216,8 @@ def cmd_explain(args) -> int:
         return 2
     code = force.code
     cells = rows(args.warehouse, """
-        SELECT round, path, source, offence_code, victim_age_min, victim_age_max, offences, suppressed,
-               offences_upper
+        SELECT round, path, source, coalesce(offence_code, offence_classes) AS offence_code, offence_as_written,
+               victim_age_min, victim_age_max, offences, suppressed, offences_upper
         FROM current_offences
         WHERE force_code = ? AND financial_year = ? AND in_totals
         ORDER BY path, source""", [code, args.year])
@@ -234,7 +234,8 @@ def cmd_explain(args) -> int:
                f" age {c['victim_age_min']}" + ("" if c["victim_age_max"] == c["victim_age_min"]
                                                 else f"-{c['victim_age_max']}"))
         value = "suppressed" if c["suppressed"] else f"{c['offences']:,}"
-        print(f"  {value:>10}  {c['path']} {c['source']}  {c['offence_code'] or ''}{age}")
+        written = f" '{c['offence_as_written']}'" if c["offence_as_written"] else ""
+        print(f"  {value:>10}  {c['path']} {c['source']}  {c['offence_code'] or ''}{written}{age}")
     return 0
 
 
