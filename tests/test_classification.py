@@ -600,3 +600,48 @@ def test_a_sheet_per_year_named_with_two_digit_years(tmp_path):
     result = read_path(tmp_path / "reply.xlsx")
     assert result.problems == []
     assert by_label(result) == {("2019/20", "Sex comms w/ child"): 5, ("2020/21", "Sex comms w/ child"): 7}
+
+
+GROUP_ROWS = [["Rape", 10, 12], ["Rape of a female aged 16 and over", 4, 5], ["Rape of a female child under 16", 6, 7],
+              ["Sexual grooming", 5, 6]]
+
+
+@pytest.mark.parametrize("rows, expected", [
+    # one year, no stated total: 'Rape' may be s.1 rape or the two rows' subtotal
+    ([["Offence", "2021/22"], *[r[:2] for r in GROUP_ROWS]], None),
+    # a Grand Total that adds up only if 'Rape' is the subtotal decides it
+    ([["Offence", "2021/22"], *[r[:2] for r in GROUP_ROWS], ["Grand Total", 15]], {"2021/22": 15}),
+    # ... and one that adds up only if it is an offence of its own
+    ([["Offence", "2021/22"], *[r[:2] for r in GROUP_ROWS], ["Grand Total", 25]], {"2021/22": 25}),
+    # equal in two years' columns: a subtotal (a coincidence twice over is not credible)
+    ([["Offence", "2021/22", "2022/23"], *GROUP_ROWS], {"2021/22": 15, "2022/23": 18}),
+    # figures that differ from its rows': SOA 2003 s.1 rape, an offence of its own
+    ([["Offence", "2021/22"], ["Rape", 3], ["Rape of a female aged 16 and over", 4], ["Sexual grooming", 5]],
+     {"2021/22": 12}),
+])
+def test_a_heading_row_that_may_be_its_groups_subtotal(tmp_path, rows, expected):
+    result = read_path(write_xlsx(tmp_path / "reply.xlsx", rows))
+    if expected is None:
+        assert any("cannot tell whether it is an offence of its own or their subtotal" in p.message
+                   for p in result.problems)
+        return
+    assert result.problems == []
+    totals = {}
+    for o in result.observations:
+        totals[o.financial_year] = totals.get(o.financial_year, 0) + o.count.value
+    assert totals == expected
+
+
+def test_a_total_column_before_the_years_is_no_row_label(tmp_path):
+    result = read_path(write_xlsx(tmp_path / "reply.xlsx", [
+        ["Offence", "Total", "2020/21", "2021/22"], ["Sexual grooming", 40, 25, 15], ["Exposure", 9, 5, 4],
+    ]))
+    assert result.problems == []
+    assert by_label(result) == {("2020/21", "Sexual grooming"): 25, ("2021/22", "Sexual grooming"): 15,
+                                ("2020/21", "Exposure"): 5, ("2021/22", "Exposure"): 4}
+    # a number with no heading between the offence and the figures is never read as an age
+    result = read_path(write_xlsx(tmp_path / "reply2.xlsx", [
+        ["Offence", None, "2020/21"], ["Sexual grooming", 40, 25], ["Exposure", 9, 5],
+    ]))
+    assert result.observations == [] or not any(o.age_min == 9 for o in result.observations)
+    assert any("stands between the offence and the figures" in p.message for p in result.problems)

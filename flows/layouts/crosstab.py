@@ -251,7 +251,10 @@ class _Grid:
                 return None
             if any(not labelled.get(c, set()) & {_TOTAL, _SHARE} for c in right):
                 return None
-        totals = [c for c, ks in labelled.items() if _TOTAL in ks and c > min(cols_k)]
+        # 'Total' columns right of the labelled ones, or left of them over figures (a Total
+        # column before the years: never a column of row labels, since it holds figures)
+        totals = [c for c, ks in labelled.items() if _TOTAL in ks and c not in cols_k
+                  and (c > min(cols_k) or (self.figures_below(row, c) and any(x < c for x in cols)))]
         return _Header(row, kind, sorted(set(cols_k) | set(totals)))
 
 
@@ -409,6 +412,7 @@ def _read_table(grid: _Grid, first: _Header, reading: Reading, used: set, *, aft
             if figure is not None:
                 figure.unknown = unknown
                 figure.unavailable = unavailable
+                figure.line = r
                 if down == OFFENCE and label_cells:
                     figure.offence_ref = sheet.ref(r, label_cells[-1].col)
                 elif OFFENCE in across:
@@ -592,7 +596,16 @@ def _row_dimension(grid: _Grid, rows, across: set[str], problems: list[Problem],
             problems.append(Problem(message, source=ref))
             grid.reported.update((r, c) for c in grid.row_cols.get(r, []))
             continue
-        value, _ = found
+        value, part = found
+        if len(part) == 1 and isinstance(value, (int, float)) and any(
+                c.col < part[0].col and labels.is_offence(c.value) for c in label_cells):
+            # an offence, then a number, then the figures: the number is a column the reader
+            # cannot name (a total without a heading?), not an age of the offence; never a guess
+            where = sheet.ref(r, part[0].col)
+            problems.append(Problem(f"{where} ({value}) stands between the offence and the figures under no "
+                                    "heading the reader knows", source=where))
+            grid.reported.update((r, c) for c in grid.row_cols.get(r, []))
+            continue
         ks = _kinds(value)
         if _MEASURE in ks or down == _MEASURE:
             out.append((r, label_cells, {}))  # 'Number of offences': the counts themselves

@@ -8,7 +8,7 @@ apart from the parts, so a total can never be added in as a figure.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flows import labels
 from flows.labels import Age
@@ -41,6 +41,7 @@ class Figure:
     # a dimension the warehouse does not keep but that tells figures apart (the victim's
     # sex in a 'Girls' / 'Boys' split): a label, an Over for its total, or None
     split: object = None
+    line: int = 0  # the sheet row of a table's row of figures (0: not a row of a table)
     proven_by: str = ""  # the stated total that proves an unknown offence is a part
 
     @property
@@ -349,10 +350,80 @@ def blank_cells_note(blanks: list[str], table_ref: str) -> list[str]:
             + (" ..." if len(blanks) > 5 else "") + ")"]
 
 
+_GROUP_EVIDENCE_COLUMNS = 2
+"""A row named for several classes ('Rape', 'Other sexual offences') whose figure equals
+the sum of the rows under it that name some of those classes, in at least this many
+columns with figures, is their subtotal: a coincidence in two independent columns is
+not credible. In one column only, a stated total must decide, or the reply is reported."""
+
+
+def _row_classes(label) -> frozenset[str]:
+    return labels.match_offence(label).classes if isinstance(label, str) else frozenset()
+
+
+def resolve_group_rows(figures: list[Figure]) -> list[Problem]:
+    """A heading row that may be its group's subtotal ('Rape | 10' over 'Rape of a female
+    aged 16 and over | 4' and 'Rape of a female child under 16 | 6'): read as a part it
+    would count the group twice. Where its figures differ from its rows', it is an offence
+    of its own (SOA 2003 s.1 'Rape'); where they are equal, the reply's stated totals
+    decide, else equal figures in _GROUP_EVIDENCE_COLUMNS columns, else it is a Problem."""
+    rows: dict[int, list[Figure]] = defaultdict(list)
+    for f in figures:
+        if f.line and not f.is_total and isinstance(f.offence, str):
+            rows[f.line].append(f)
+    lines = sorted(rows)
+    problems: list[Problem] = []
+    for i, line in enumerate(lines):
+        head = rows[line]
+        group = _row_classes(head[0].offence)
+        if len(group) < 2:
+            continue
+        members = []
+        for later in lines[i + 1:]:
+            classes = _row_classes(rows[later][0].offence)
+            if not classes or not classes < group:
+                break
+            members.append(later)
+        if not members:
+            continue
+        equal_columns, differs = 0, False
+        for f in head:
+            under = [m for line_ in members for m in rows[line_] if (m.year, m.age, m.split) == (f.year, f.age, f.split)]
+            if not _reconciles(f, *_parts_bounds(under)):
+                differs = True
+                break
+            # evidence only where every figure is known: suppressed ranges overlap too easily
+            exact = under and f.count.value and all(m.count.value is not None for m in under)
+            equal_columns += bool(exact and sum(m.count.value for m in under) == f.count.value)
+        if differs or not equal_columns:
+            continue  # an offence of its own (or nothing to tell it by: zeros and suppressed cells)
+        keys = frozenset(m.offence_key for line_ in members for m in rows[line_][:1])
+        as_total = [replace(f, offence=Over(f.offence, keys)) for f in head]
+        others = [f for f in figures if f not in head]
+        stated = [t for t in others if t.is_total and any(_covers(t, f) for f in head)]
+        part_ok = not any(p.source in {t.source for t in stated} for p in check_totals(figures))
+        total_ok = not any(p.source in {t.source for t in stated} for p in check_totals(others + as_total))
+        if stated and part_ok != total_ok:
+            take_total = total_ok
+        elif equal_columns >= _GROUP_EVIDENCE_COLUMNS and not (stated and not total_ok):
+            take_total = True
+        else:
+            where = head[0].offence_ref or head[0].source
+            problems.append(Problem(
+                f"the row '{head[0].offence}' at {where} adds up to the rows under it: cannot tell whether it "
+                "is an offence of its own or their subtotal, and no stated total says", source=where))
+            continue
+        if take_total:
+            for f, t in zip(head, as_total):
+                figures[figures.index(f)] = t
+    return problems
+
+
 def check_and_record(figures: list[Figure], table_ref: str, reading, *, duplicates: bool = True) -> None:
     """Every check a table's figures go through, in order, then its observations and
     totals: the one sequence every layout ends with, so none skips a check. (A record
     list passes duplicates=False: two offences of one kind on one day are two records.)"""
+    reading.problems.extend(resolve_group_rows(figures))
     resolve_total_scopes(figures)
     missing, notes = check_unavailable(figures)
     reading.problems.extend(missing)

@@ -169,7 +169,7 @@ def read(sheet: Sheet, context: SheetContext) -> Reading | None:
             year = Over(offence.label)  # 'Grand Total' under the last year covers every year
         loaded = not (isinstance(a, Age) and a.kind in (labels.ADULT, labels.NEGATIVE))
         figures.append(Figure(year=year, offence=offence, age=a, count=c, source=ref, loaded=loaded,
-                              unknown=unknown))
+                              unknown=unknown, line=r))
         if isinstance(offence, Over):
             block = []
         elif isinstance(offence, str):
