@@ -351,22 +351,56 @@ def blank_cells_note(blanks: list[str], table_ref: str) -> list[str]:
 
 
 _GROUP_EVIDENCE_COLUMNS = 2
-"""A row named for several classes ('Rape', 'Other sexual offences') whose figure equals
-the sum of the rows under it that name some of those classes, in at least this many
-columns with figures, is their subtotal: a coincidence in two independent columns is
-not credible. In one column only, a stated total must decide, or the reply is reported."""
+"""A heading row ('Rape', 'Other sexual offences') whose figures equal the sum of the
+rows under it in at least this many columns is their subtotal: one coincidence is
+credible, the same one in two independent columns is not."""
+_GROUP_EVIDENCE_FIGURE = 5
+"""...counting only columns where the heading's figure is at least this: small counts
+add up by chance (2 = 1 + 1)."""
 
 
 def _row_classes(label) -> frozenset[str]:
     return labels.match_offence(label).classes if isinstance(label, str) else frozenset()
 
 
+def _heading_classes(label) -> frozenset[str]:
+    """Every class a row may head: its own, and its group's when it names one ('Rape' is
+    SOA 2003 s.1, but over 'Rape of a female child under 13' it heads every rape class)."""
+    classes = _row_classes(label)
+    group = labels.offence_group(label) if isinstance(label, str) else None
+    if group:
+        classes |= frozenset(c for c, g in labels.offence_groups().items() if g == group)
+    return classes
+
+
+def _subtotal_run(head: list[Figure], rows: dict[int, list[Figure]], after: list[int]):
+    """(k, columns of evidence): the fewest rows under `head` that its figures equal,
+    exactly where every figure is known (in one column at least) and within the bounds of
+    suppressed ones elsewhere; evidence counts the exact columns of a figure of at least
+    _GROUP_EVIDENCE_FIGURE. None when no run adds up to it."""
+    for k in range(1, len(after) + 1):
+        run = [m for line in after[:k] for m in rows[line]]
+        exact = evidence = 0
+        for f in head:
+            under = [m for m in run if (m.year, m.age, m.split) == (f.year, f.age, f.split)]
+            if not _reconciles(f, *_parts_bounds(under)):
+                break
+            known = bool(under) and f.count.value is not None and all(m.count.value is not None for m in under)
+            if known and f.count.value and sum(m.count.value for m in under) == f.count.value:
+                exact += 1
+                evidence += f.count.value >= _GROUP_EVIDENCE_FIGURE
+        else:
+            if exact:
+                return k, evidence
+    return None
+
+
 def resolve_group_rows(figures: list[Figure]) -> list[Problem]:
-    """A heading row that may be its group's subtotal ('Rape | 10' over 'Rape of a female
-    aged 16 and over | 4' and 'Rape of a female child under 16 | 6'): read as a part it
-    would count the group twice. Where its figures differ from its rows', it is an offence
-    of its own (SOA 2003 s.1 'Rape'); where they are equal, the reply's stated totals
-    decide, else equal figures in _GROUP_EVIDENCE_COLUMNS columns, else it is a Problem."""
+    """A heading row that may be its group's subtotal ('Rape | 85' over three rape rows
+    adding up to 85): read as a part it would count the group twice. Where no run of the
+    rows under it adds up to it, it is an offence of its own (SOA 2003 s.1 'Rape'); where
+    one does, the reply's stated totals decide, else equal figures in
+    _GROUP_EVIDENCE_COLUMNS columns over a run of two rows or more, else it is a Problem."""
     rows: dict[int, list[Figure]] = defaultdict(list)
     for f in figures:
         if f.line and not f.is_total and isinstance(f.offence, str):
@@ -375,42 +409,27 @@ def resolve_group_rows(figures: list[Figure]) -> list[Problem]:
     problems: list[Problem] = []
     for i, line in enumerate(lines):
         head = rows[line]
-        group = _row_classes(head[0].offence)
-        if len(group) < 2:
+        if len(_heading_classes(head[0].offence)) < 2:
+            continue  # a single class heads nothing
+        run = _subtotal_run(head, rows, lines[i + 1:])
+        if run is None:
             continue
-        members = []
-        for later in lines[i + 1:]:
-            classes = _row_classes(rows[later][0].offence)
-            if not classes or not classes < group:
-                break
-            members.append(later)
-        if not members:
-            continue
-        equal_columns, differs = 0, False
-        for f in head:
-            under = [m for line_ in members for m in rows[line_] if (m.year, m.age, m.split) == (f.year, f.age, f.split)]
-            if not _reconciles(f, *_parts_bounds(under)):
-                differs = True
-                break
-            # evidence only where every figure is known: suppressed ranges overlap too easily
-            exact = under and f.count.value and all(m.count.value is not None for m in under)
-            equal_columns += bool(exact and sum(m.count.value for m in under) == f.count.value)
-        if differs or not equal_columns:
-            continue  # an offence of its own (or nothing to tell it by: zeros and suppressed cells)
-        keys = frozenset(m.offence_key for line_ in members for m in rows[line_][:1])
+        k, evidence = run
+        members = lines[i + 1:i + 1 + k]
+        keys = frozenset(rows[m][0].offence_key for m in members)
         as_total = [replace(f, offence=Over(f.offence, keys)) for f in head]
         others = [f for f in figures if f not in head]
-        stated = [t for t in others if t.is_total and any(_covers(t, f) for f in head)]
-        part_ok = not any(p.source in {t.source for t in stated} for p in check_totals(figures))
-        total_ok = not any(p.source in {t.source for t in stated} for p in check_totals(others + as_total))
+        stated = {t.source for t in others if t.is_total and any(_covers(t, f) for f in head)}
+        part_ok = not any(p.source in stated for p in check_totals(figures))
+        total_ok = not any(p.source in stated for p in check_totals(others + as_total))
         if stated and part_ok != total_ok:
             take_total = total_ok
-        elif equal_columns >= _GROUP_EVIDENCE_COLUMNS and not (stated and not total_ok):
+        elif k >= 2 and evidence >= _GROUP_EVIDENCE_COLUMNS and total_ok:
             take_total = True
         else:
             where = head[0].offence_ref or head[0].source
             problems.append(Problem(
-                f"the row '{head[0].offence}' at {where} adds up to the rows under it: cannot tell whether it "
+                f"the row '{head[0].offence}' at {where} adds up to the {k} rows under it: cannot tell whether it "
                 "is an offence of its own or their subtotal, and no stated total says", source=where))
             continue
         if take_total:
