@@ -615,6 +615,13 @@ GROUP_ROWS = [["Rape", 10, 12], ["Rape of a female aged 16 and over", 4, 5], ["R
     ([["Offence", "2021/22"], *[r[:2] for r in GROUP_ROWS], ["Grand Total", 25]], {"2021/22": 25}),
     # equal in two years' columns: a subtotal (a coincidence twice over is not credible)
     ([["Offence", "2021/22", "2022/23"], *GROUP_ROWS], {"2021/22": 15, "2022/23": 18}),
+    # its rows indented under it: a subtotal, whatever the size of its figures
+    ([["Offence", "2021/22"], ["Rape", 3], ["  Rape of a female aged 16 and over", 1],
+      ["  Rape of a female child under 16", 2], ["Sexual grooming", 5]], {"2021/22": 8}),
+    # several headings over their groups, and a Grand Total of the headings: all subtotals
+    ([["Offence", "2021/22"], ["Rape", 10], ["Rape of a female aged 16 and over", 4],
+      ["Rape of a female child under 16", 6], ["Sexual assault", 7], ["Sexual assault on a female child under 13", 3],
+      ["Sexual assault on a female aged 13 and over", 4], ["Grand Total", 17]], {"2021/22": 17}),
     # figures that differ from its rows': SOA 2003 s.1 rape, an offence of its own
     ([["Offence", "2021/22"], ["Rape", 3], ["Rape of a female aged 16 and over", 4], ["Sexual grooming", 5]],
      {"2021/22": 12}),

@@ -395,18 +395,24 @@ def _subtotal_run(head: list[Figure], rows: dict[int, list[Figure]], after: list
     return None
 
 
+def _indent(label: str) -> int:
+    return len(label) - len(label.lstrip())
+
+
 def resolve_group_rows(figures: list[Figure]) -> list[Problem]:
     """A heading row that may be its group's subtotal ('Rape | 85' over three rape rows
     adding up to 85): read as a part it would count the group twice. Where no run of the
-    rows under it adds up to it, it is an offence of its own (SOA 2003 s.1 'Rape'); where
-    one does, the reply's stated totals decide, else equal figures in
-    _GROUP_EVIDENCE_COLUMNS columns over a run of two rows or more, else it is a Problem."""
+    rows under it adds up to it, it is an offence of its own (SOA 2003 s.1 'Rape'). Where
+    one does, the reply's stated totals decide (all such headings read one way or the
+    other); else it is a subtotal when its rows are indented under it, or when figures
+    agree in _GROUP_EVIDENCE_COLUMNS columns over a run of two rows or more; else it is
+    a Problem."""
     rows: dict[int, list[Figure]] = defaultdict(list)
     for f in figures:
         if f.line and not f.is_total and isinstance(f.offence, str):
             rows[f.line].append(f)
     lines = sorted(rows)
-    problems: list[Problem] = []
+    candidates = []  # (head figures, their subtotal reading, run length, evidence)
     for i, line in enumerate(lines):
         head = rows[line]
         if len(_heading_classes(head[0].offence)) < 2:
@@ -417,24 +423,31 @@ def resolve_group_rows(figures: list[Figure]) -> list[Problem]:
         k, evidence = run
         members = lines[i + 1:i + 1 + k]
         keys = frozenset(rows[m][0].offence_key for m in members)
-        as_total = [replace(f, offence=Over(f.offence, keys)) for f in head]
-        others = [f for f in figures if f not in head]
-        stated = {t.source for t in others if t.is_total and any(_covers(t, f) for f in head)}
-        part_ok = not any(p.source in stated for p in check_totals(figures))
-        total_ok = not any(p.source in stated for p in check_totals(others + as_total))
-        if stated and part_ok != total_ok:
-            take_total = total_ok
-        elif k >= 2 and evidence >= _GROUP_EVIDENCE_COLUMNS and total_ok:
-            take_total = True
-        else:
-            where = head[0].offence_ref or head[0].source
-            problems.append(Problem(
-                f"the row '{head[0].offence}' at {where} adds up to the {k} rows under it: cannot tell whether it "
-                "is an offence of its own or their subtotal, and no stated total says", source=where))
-            continue
-        if take_total:
-            for f, t in zip(head, as_total):
+        indented = all(_indent(rows[m][0].offence) > _indent(head[0].offence) for m in members)
+        candidates.append((head, [replace(f, offence=Over(f.offence, keys)) for f in head], k,
+                           evidence, indented))
+    if not candidates:
+        return []
+    heads = [f for head, *_ in candidates for f in head]
+    as_totals = [t for _, totals, *_ in candidates for t in totals]
+    others = [f for f in figures if f not in heads]
+    stated = {t.source for t in others if t.is_total and any(_covers(t, f) for f in heads)}
+    none_ok = not any(p.source in stated for p in check_totals(figures))
+    all_ok = not any(p.source in stated for p in check_totals(others + as_totals))
+    problems: list[Problem] = []
+    if stated and none_ok != all_ok:
+        if all_ok:
+            figures[:] = others + as_totals
+        return problems
+    for head, totals, k, evidence, indented in candidates:
+        if indented or (k >= 2 and evidence >= _GROUP_EVIDENCE_COLUMNS):
+            for f, t in zip(head, totals):
                 figures[figures.index(f)] = t
+            continue
+        where = head[0].offence_ref or head[0].source
+        problems.append(Problem(
+            f"the row '{head[0].offence}' at {where} adds up to the {k} rows under it: cannot tell whether it "
+            "is an offence of its own or their subtotal, and no stated total says", source=where))
     return problems
 
 
