@@ -413,6 +413,9 @@ def _read_table(grid: _Grid, first: _Header, reading: Reading, used: set, *, aft
                 figure.unknown = unknown
                 figure.unavailable = unavailable
                 figure.line = r
+                if label_cells and isinstance(label_cells[-1].value, str):
+                    text = label_cells[-1].value
+                    figure.indent = len(text) - len(text.lstrip())
                 if down == OFFENCE and label_cells:
                     figure.offence_ref = sheet.ref(r, label_cells[-1].col)
                 elif OFFENCE in across:

@@ -42,6 +42,7 @@ class Figure:
     # sex in a 'Girls' / 'Boys' split): a label, an Over for its total, or None
     split: object = None
     line: int = 0  # the sheet row of a table's row of figures (0: not a row of a table)
+    indent: int = 0  # leading spaces of its row label as written: rows indented under a heading
     proven_by: str = ""  # the stated total that proves an unknown offence is a part
 
     @property
@@ -395,10 +396,6 @@ def _subtotal_run(head: list[Figure], rows: dict[int, list[Figure]], after: list
     return None
 
 
-def _indent(label: str) -> int:
-    return len(label) - len(label.lstrip())
-
-
 def resolve_group_rows(figures: list[Figure]) -> list[Problem]:
     """A heading row that may be its group's subtotal ('Rape | 85' over three rape rows
     adding up to 85): read as a part it would count the group twice. Where no run of the
@@ -423,7 +420,7 @@ def resolve_group_rows(figures: list[Figure]) -> list[Problem]:
         k, evidence = run
         members = lines[i + 1:i + 1 + k]
         keys = frozenset(rows[m][0].offence_key for m in members)
-        indented = all(_indent(rows[m][0].offence) > _indent(head[0].offence) for m in members)
+        indented = all(rows[m][0].indent > head[0].indent for m in members)
         candidates.append((head, [replace(f, offence=Over(f.offence, keys)) for f in head], k,
                            evidence, indented))
     if not candidates:
