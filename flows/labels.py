@@ -47,7 +47,8 @@ _FY_SHORT = re.compile(r"^(\d{2})\s*[/-]\s*(\d{2})$")  # only after 'FY': '16-17
 _FY_MONTHS = re.compile(rf"^apr(?:il)?[\s-]*(\d{{2}}|\d{{4}}){_SEP}mar(?:ch)?[\s-]*(\d{{2}}|\d{{4}})$")
 _FY_DATES = re.compile(rf"^(?:between\s+|from\s+)?({_DATE_TEXT}){_SEP}({_DATE_TEXT})$")
 # ONS style: 'Year ending March 2020', 'YE Mar 2020', 'Year to 31 March 2021' (April to March)
-_FY_ENDING = re.compile(r"^(?:(?:financial\s+)?year\s+(?:ending|ended|to)|ye)\s+(?:31(?:st)?\s+)?mar(?:ch)?\s+(\d{4})$")
+_FY_ENDING = re.compile(
+    r"^(?:(?:financial\s+)?year\s+(?:ending|ended|to)|ye)\s+(?:(?:31(?:st)?\s+)?mar(?:ch)?\s+|31[/.-]0?3[/.-])(\d{4})$")
 # the same spellings inside a longer line, for titles such as 'Financial year 2016/17'
 _FY_IN_TEXT = re.compile(
     rf"(?<![\d/])(?:\d{{4}}\s*[/-]\s*(?:\d{{4}}|\d{{2}})(?![\d/])"

@@ -652,3 +652,39 @@ def test_a_total_column_before_the_years_is_no_row_label(tmp_path):
     ]))
     assert result.observations == [] or not any(o.age_min == 9 for o in result.observations)
     assert any("stands between the offence and the figures" in p.message for p in result.problems)
+
+
+def test_a_record_list_with_no_number_in_it_is_still_read(tmp_path):
+    path = tmp_path / "records.csv"
+    path.write_text("Crime Number,Date Recorded,Offence,Victim Age\n"
+                    "A1,05/11/2020,Sex comms w/ child,14 yrs\n"
+                    "A2,06/11/2020,IIOC - possession,Not known\n", encoding="utf-8")
+    result = read_path(path)
+    assert result.problems == []
+    assert sorted(o.offence for o in result.observations) == ["IIOC - possession", "Sex comms w/ child"]
+
+
+@pytest.mark.parametrize("rows, merges", [
+    ([["Financial year 2021/22"], [], ["Offence", "Online flag: Yes", "Online flag: No", "Total"],
+      ["Sex comms w/ child", 5, 2, 7], ["IIOC - making", 3, 9, 12]], ()),
+    ([["Offence", "2021/22", None, None], [None, "Online", "Not online", "Total"],
+      ["Sex comms w/ child", 5, 2, 7], ["IIOC - making", 3, 9, 12]], ("B1:D1",)),
+])
+def test_online_beside_not_online_and_their_total_reads_the_online_column(tmp_path, rows, merges):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Data"
+    for row in rows:
+        ws.append(row)
+    for m in merges:
+        ws.merge_cells(m)
+    wb.save(tmp_path / "reply.xlsx")
+    result = read_path(tmp_path / "reply.xlsx")
+    assert result.problems == []
+    assert by_label(result) == {("2021/22", "Sex comms w/ child"): 5, ("2021/22", "IIOC - making"): 3}
+
+
+def test_a_change_column_is_left_out(tmp_path):
+    result = read_path(write_xlsx(tmp_path / "reply.xlsx", [
+        ["Offence", "2020/21", "2021/22", "Change"], ["Sex comms w/ child", 5, 7, 2], ["IIOC - making", 3, 2, -1]]))
+    assert result.problems == [] and sum(o.count.value for o in result.observations) == 17

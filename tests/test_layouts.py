@@ -318,11 +318,11 @@ def test_ambiguous_grid_is_a_problem_naming_the_range():
 
 
 def test_numbers_beside_the_table_are_a_problem():
-    result = read(make_sheet([["Offence", "2016/17", "2017/18", "Change"], ["88A", 1, 2, 1], ["19D", 3, 4, 1]]))
-    assert "column heading 'Change' at Data!D1 is not a year, an age, an offence or a total" in messages(result)
+    result = read(make_sheet([["Offence", "2016/17", "2017/18", "Outcomes"], ["88A", 1, 2, 1], ["19D", 3, 4, 1]]))
+    assert "column heading 'Outcomes' at Data!D1 is not a year, an age, an offence or a total" in messages(result)
     assert "Data!D2:D3" in messages(result)
     # a single year column with figures beside it: still a problem, never a guess
-    result = read(make_sheet([["Offence", "2016/17", None, "Change"], ["88A", 1, None, 5]]))
+    result = read(make_sheet([["Offence", "2016/17", None, "Outcomes"], ["88A", 1, None, 5]]))
     assert "could not tell which labels the numbers" in messages(result)
 
 

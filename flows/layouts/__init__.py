@@ -114,7 +114,7 @@ def _read_table(sheet: Sheet, context: SheetContext) -> Reading:
     confident = sorted((r for r in readings if r.confidence >= CONFIDENT), key=lambda r: -r.confidence)
     if not confident:
         cells = [(c.row, c.col) for c in number_cells(sheet)]
-        where = range_of(sheet, cells)
+        where = range_of(sheet, cells) if cells else f"sheet '{sheet.name}'"
         tried = ", ".join(f"{r.layout} {r.confidence:.1f}" for r in readings) or "none recognised a table"
         return Reading(layout="none", confidence=0.0, problems=[Problem(
             f"could not tell which labels the numbers in {where} belong to: no layout reads sheet "
@@ -160,7 +160,7 @@ def read_file(workbook: Workbook, *, file_name: str, mappings: Iterable[Recipe] 
         out.notes.extend(hidden_notes)
         shown, scope_notes = online_only(shown)
         out.notes.extend(scope_notes)
-        if not number_cells(shown):
+        if not number_cells(shown) and not records.is_record_list(shown):
             nil = nil_return(shown)
             if nil is not None:
                 nil_sheets.append((sheet.name, *nil))

@@ -54,7 +54,8 @@ def _text_kinds(text: str) -> frozenset[str]:
     return frozenset(_kinds_of_text(text))
 
 
-_SHARE_WORDS = re.compile(r"%|\bper ?cent\b|\bpercentage\b|\bproportion\b|\brate\b|\bper 1,?000\b", re.I)
+_SHARE_WORDS = re.compile(r"%|\bper ?cent\b|\bpercentage\b|\bproportion\b|\brate\b|\bper 1,?000\b"
+                          r"|^(?:change|difference|increase|decrease|variance|\+/-|\+ ?/ ?-)\b", re.I)
 
 
 def _kinds_of_text(text: str) -> set[str]:

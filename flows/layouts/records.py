@@ -21,6 +21,13 @@ from flows.observations import Count, Problem, Reading
 NAME = "records"
 
 
+def is_record_list(sheet: Sheet) -> bool:
+    """A list of records needs no number anywhere (text ages, or no age column): a header
+    row naming a recorded date and an offence or age is enough to be read as one."""
+    found = find_header_row(sheet, (DATE, f"{OFFENCE}|{OFFENCE_CODE}|{AGE}"))
+    return found is not None and COUNT not in found[1]
+
+
 def read(sheet: Sheet, context: SheetContext) -> Reading | None:
     found = find_header_row(sheet, (DATE, f"{OFFENCE}|{OFFENCE_CODE}|{AGE}"), extra=context.headers)
     if found is None:

@@ -135,7 +135,11 @@ def is_footnote(cells: list[Cell]) -> bool:
 _ALL_SCOPE = re.compile(r"\ball (?:child sexual |sexual |recorded )?(?:offences|crimes|cso)\b|\ball recorded\b|\bpob trosedd\b",
                         re.I)
 _ONLINE_SCOPE = re.compile(r"\bonline\b|\bar-lein\b", re.I)
+# 'Not online', 'Online flag: No': the other offences, beside the online ones
+_NOT_ONLINE = re.compile(r"\bnot online\b|\bnon[- ]online\b|\boffline\b|\bonline(?: flag)?\s*[:=-]?\s*(?:no|n)\b"
+                         r"|\bnot flagged\b|\bno online flag\b", re.I)
 _SCOPE_HEADING_LENGTH = 60  # a heading, not a sentence that mentions both
+_COUNT_HEADING = "Number of offences"  # what an online column with no year of its own holds
 
 
 def online_only(sheet: Sheet) -> tuple[Sheet, list[str]]:
@@ -147,9 +151,14 @@ def online_only(sheet: Sheet) -> tuple[Sheet, list[str]]:
     rows = sheet.rows()
     for row in sorted(r for r in rows if r < first_figure):
         texts = [c for c in rows[row] if isinstance(c.value, str) and len(c.value) <= _SCOPE_HEADING_LENGTH]
-        every = [c for c in texts if _ALL_SCOPE.search(c.value) and not _ONLINE_SCOPE.search(c.value)]
-        online = [c for c in texts if _ONLINE_SCOPE.search(c.value) and not _ALL_SCOPE.search(c.value)]
+        every = [c for c in texts if _ALL_SCOPE.search(c.value) and not _ONLINE_SCOPE.search(c.value)
+                 or _NOT_ONLINE.search(c.value)]
+        online = [c for c in texts if _ONLINE_SCOPE.search(c.value) and not _ALL_SCOPE.search(c.value)
+                  and not _NOT_ONLINE.search(c.value)]
         if every and online:
+            # beside 'Online' and 'Not online', a 'Total' counts both: not the answer either
+            if any(_NOT_ONLINE.search(c.value) for c in every):
+                every += [c for c in texts if labels.is_total(c.value)]
             return _keep_online(sheet, row, {c.col for c in every}, online)
     return sheet, []
 
@@ -171,10 +180,14 @@ def _keep_online(sheet: Sheet, row: int, dropped: set[int], online: list[Cell]) 
         del cells[key]
     for c in online:
         years = labels.financial_years_in(c.value)
+        above = [cells[(r, c.col)].value for r in range(top_row, c.row) if (r, c.col) in cells]
         if len(years) == 1:
             cells[(c.row, c.col)] = Cell(c.row, c.col, years[0], c.number_format, c.hidden)
+        elif any(labels.financial_years_in(str(v)) for v in above):
+            del cells[(c.row, c.col)]  # under its year: the year alone heads the column
         else:
-            del cells[(c.row, c.col)]
+            # 'Online flag: Yes' beside 'No', the year in a title: the column of counts
+            cells[(c.row, c.col)] = Cell(c.row, c.col, _COUNT_HEADING, c.number_format, c.hidden)
     shown = Sheet(name=sheet.name, cells=cells, merged=merged, hidden=sheet.hidden, is_csv=sheet.is_csv)
     cols = ", ".join(column_letter(c) for c in sorted(dropped))
     return shown, [f"sheet '{sheet.name}': columns {cols} count all child sexual offences, online or not "
