@@ -42,6 +42,7 @@ _DATE_TEXT = (
 )
 _FY_PREFIX = re.compile(r"^(?:financial\s+year|fin\.?\s+year|f\.?y\.?|year)\s*:?\s*", re.I)
 _FY_SUFFIX = re.compile(r"\s*\(?\s*(?:apr(?:il)?\s*-\s*mar(?:ch)?|april to march|financial year|fy)\s*\)?$")
+_FY_FOOTNOTE = re.compile(r"(?<=\d)\s*(?:[¹²³⁴⁵⁶⁷⁸⁹⁰*†‡]+|\((?:\d{1,2}|[a-z]|note \d{1,2})\)|\[(?:\d{1,2}|[a-z]|note \d{1,2})\])$")
 _FY_SPLIT = re.compile(r"^(\d{4})\s*[/-]\s*(\d{2}|\d{4})$")
 _FY_SHORT = re.compile(r"^(\d{2})\s*[/-]\s*(\d{2})$")  # only after 'FY': '16-17' alone is an age band
 _FY_MONTHS = re.compile(rf"^apr(?:il)?[\s-]*(\d{{2}}|\d{{4}}){_SEP}mar(?:ch)?[\s-]*(\d{{2}}|\d{{4}})$")
@@ -97,7 +98,7 @@ def financial_year(value) -> str | None:
         return _fy_from_dates(parse_date(value[0]), parse_date(value[1]))
     if not isinstance(value, str):
         return None
-    text = _clean(value)
+    text = _FY_FOOTNOTE.sub("", _clean(value))  # '2020/21¹', '2021/22 (2)', '2021/22 [note 3]'
     prefixed = bool(_FY_PREFIX.match(text))
     text = _FY_PREFIX.sub("", text)
     text = _FY_SUFFIX.sub("", text).strip()

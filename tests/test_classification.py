@@ -688,3 +688,10 @@ def test_a_change_column_is_left_out(tmp_path):
     result = read_path(write_xlsx(tmp_path / "reply.xlsx", [
         ["Offence", "2020/21", "2021/22", "Change"], ["Sex comms w/ child", 5, 7, 2], ["IIOC - making", 3, 2, -1]]))
     assert result.problems == [] and sum(o.count.value for o in result.observations) == 17
+
+
+@pytest.mark.parametrize("text", ["2020/21¹", "2020/21 (2)", "2020/21 [note 3]", "2020-21 (a)"])
+def test_a_year_heading_with_a_footnote_mark(text):
+    from flows import labels
+
+    assert labels.financial_year(text) == "2020/21"
