@@ -695,3 +695,12 @@ def test_a_year_heading_with_a_footnote_mark(text):
     from flows import labels
 
     assert labels.financial_year(text) == "2020/21"
+
+
+def test_a_one_class_title_over_a_row_of_equal_figure_is_an_offence_not_a_heading(tmp_path):
+    # SOA 2003 s.9 'Sexual activity with a child' (22B) is also the name of a group; over a
+    # row of the same figure it is still an offence of its own (the sample round has one)
+    result = read_path(write_xlsx(tmp_path / "reply.xlsx", [
+        ["Offence", "2016/17"], ["Sexual activity with a child", 4],
+        ["Sexual activity involving a child under 13", 4], ["Sexual grooming", 9]]))
+    assert result.problems == [] and sum(o.count.value for o in result.observations) == 17

@@ -364,16 +364,6 @@ def _row_classes(label) -> frozenset[str]:
     return labels.match_offence(label).classes if isinstance(label, str) else frozenset()
 
 
-def _heading_classes(label) -> frozenset[str]:
-    """Every class a row may head: its own, and its group's when it names one ('Rape' is
-    SOA 2003 s.1, but over 'Rape of a female child under 13' it heads every rape class)."""
-    classes = _row_classes(label)
-    group = labels.offence_group(label) if isinstance(label, str) else None
-    if group:
-        classes |= frozenset(c for c, g in labels.offence_groups().items() if g == group)
-    return classes
-
-
 def _subtotal_run(head: list[Figure], rows: dict[int, list[Figure]], after: list[int]):
     """(k, columns of evidence): the fewest rows under `head` that its figures equal,
     exactly where every figure is known (in one column at least) and within the bounds of
@@ -412,8 +402,8 @@ def resolve_group_rows(figures: list[Figure]) -> list[Problem]:
     candidates = []  # (head figures, their subtotal reading, run length, evidence)
     for i, line in enumerate(lines):
         head = rows[line]
-        if len(_heading_classes(head[0].offence)) < 2:
-            continue  # a single class heads nothing
+        if len(_row_classes(head[0].offence)) < 2:
+            continue  # a title of one class ('Sexual activity with a child', s.9) is an offence, not a heading
         run = _subtotal_run(head, rows, lines[i + 1:])
         if run is None:
             continue
