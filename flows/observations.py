@@ -50,6 +50,9 @@ TOTAL_MISMATCH = "total_mismatch"
 # An offence label the classification does not know: the layout keeps the figure aside
 # and it loads (as 'unclassified') only if a stated total proves it is a part.
 UNKNOWN_OFFENCE = "unknown_offence"
+# Figures for calendar years, not financial years: never read, but beside a sheet of
+# financial years in the same file they are only a note (the answer is on the other sheet).
+CALENDAR_YEARS = "calendar_years"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +61,7 @@ class Problem:
 
     message: str
     source: str = ""  # the cell or range the problem is about, when there is one
-    kind: str = ""  # "" (the reader cannot trust its reading), TOTAL_MISMATCH or UNKNOWN_OFFENCE
+    kind: str = ""  # "" (the reader cannot trust its reading), TOTAL_MISMATCH, UNKNOWN_OFFENCE or CALENDAR_YEARS
 
 
 @dataclass

@@ -704,3 +704,23 @@ def test_a_one_class_title_over_a_row_of_equal_figure_is_an_offence_not_a_headin
         ["Offence", "2016/17"], ["Sexual activity with a child", 4],
         ["Sexual activity involving a child under 13", 4], ["Sexual grooming", 9]]))
     assert result.problems == [] and sum(o.count.value for o in result.observations) == 17
+
+
+def test_a_calendar_year_sheet_beside_a_financial_year_sheet_is_only_a_note(tmp_path):
+    wb = openpyxl.Workbook()
+    cal = wb.active
+    cal.title = "Calendar years"
+    for row in [["Offence", "Jan-Dec 2020", "Jan-Dec 2021"], ["Sex comms w/ child", 8, 9]]:
+        cal.append(row)
+    fy = wb.create_sheet("Financial years")
+    for row in [["Offence", "2020/21", "2021/22"], ["Sex comms w/ child", 7, 10]]:
+        fy.append(row)
+    wb.save(tmp_path / "reply.xlsx")
+    result = read_path(tmp_path / "reply.xlsx")
+    assert result.problems == []
+    assert by_label(result) == {("2020/21", "Sex comms w/ child"): 7, ("2021/22", "Sex comms w/ child"): 10}
+    assert any("calendar years" in n for n in result.notes)
+    # calendar years alone: still kept out, and said so
+    path = write_xlsx(tmp_path / "cal.xlsx", [["Offence", "Jan-Dec 2020"], ["Sex comms w/ child", 8]])
+    result = read_path(path)
+    assert result.observations == [] and any("calendar years" in p.message for p in result.problems)

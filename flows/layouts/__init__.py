@@ -16,7 +16,7 @@ from flows.layouts import crosstab, long, mapping, records
 from flows.layouts.context import SheetContext, nil_return, sheet_context
 from flows.layouts.mapping import Recipe, load_mappings
 from flows.layouts.region import number_cells, online_only, range_of, restrict, visible
-from flows.observations import Count, Observation, Problem, Reading
+from flows.observations import CALENDAR_YEARS, Count, Observation, Problem, Reading
 
 __all__ = ["CONFIDENT", "FileReading", "LAYOUTS", "Recipe", "SheetContext", "load_mappings",
            "read_file", "read_sheet"]
@@ -37,6 +37,7 @@ class FileReading:
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     sheets: dict[str, str] = field(default_factory=dict)  # sheet -> layout, or why it was skipped
+    calendar_sheets: list = field(default_factory=list)  # (sheet, problems) of sheets of calendar years only
 
 
 def _signature(reading: Reading) -> list[tuple]:
@@ -173,6 +174,12 @@ def read_file(workbook: Workbook, *, file_name: str, mappings: Iterable[Recipe] 
             continue
         _read_into(out, used, shown, context, recipe)
     _all_offences_sheets(out, used, all_scope, recipe)
+    for name, problems in out.calendar_sheets:
+        if out.observations:
+            # a sheet of calendar years beside one of financial years: the answer is the other
+            out.notes.extend(f"sheet '{name}' not read: {p.message}" for p in problems)
+        else:
+            out.problems.extend(problems)
     if nil_sheets and not out.observations and not out.problems:
         # a letter that says nothing was recorded, and no figures anywhere in the file
         for name, years, where in nil_sheets:
@@ -195,6 +202,10 @@ def _read_into(out: FileReading, used: list[str], sheet: Sheet, context: SheetCo
         reading = mapping.read(sheet, context)
     else:
         reading = read_sheet(sheet, context)
+    if reading.problems and all(p.kind == CALENDAR_YEARS for p in reading.problems) and not reading.observations:
+        out.calendar_sheets.append((sheet.name, reading.problems))
+        out.sheets[sheet.name] = "calendar years"
+        return
     out.sheets[sheet.name] = reading.layout
     if reading.layout not in used:
         used.append(reading.layout)

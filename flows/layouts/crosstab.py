@@ -22,7 +22,7 @@ from flows.layouts.context import SheetContext
 from flows.layouts.fields import group_members
 from flows.layouts.figures import Figure, Over, blank_cells_note, check_and_record, offence_key
 from flows.layouts.region import is_footnote, number_cells, stray_numbers
-from flows.observations import Count, Problem, Reading
+from flows.observations import CALENDAR_YEARS, Count, Problem, Reading
 
 NAME = "crosstab"
 
@@ -368,6 +368,7 @@ def _read_table(grid: _Grid, first: _Header, reading: Reading, used: set, *, aft
             if CALYEAR in across else table_ref
         problems.append(Problem(
             f"calendar years, not financial years: {where} kept out of the figures", source=where,
+            kind=CALENDAR_YEARS,
         ))
         return table
     context_year = None
@@ -669,7 +670,7 @@ def _context_year(ctx: SheetContext, table_ref: str, problems: list[Problem],
         problems.append(Problem(
             f"calendar years, not financial years: {ctx.calendar_source} says '{ctx.calendar_year}'; "
             f"{table_ref} kept out of the figures",
-            source=ctx.calendar_source,
+            source=ctx.calendar_source, kind=CALENDAR_YEARS,
         ))
         return None
     if ctx.name_year:

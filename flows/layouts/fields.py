@@ -9,7 +9,7 @@ from flows import labels
 from flows.cells.grid import Sheet
 from flows.labels import Age
 from flows.layouts.figures import Over
-from flows.observations import UNKNOWN_OFFENCE, Problem
+from flows.observations import CALENDAR_YEARS, UNKNOWN_OFFENCE, Problem
 
 
 def _blank(v) -> bool:
@@ -88,7 +88,7 @@ def year_field(sheet: Sheet, row: int, col: int) -> str | Over | Problem:
         return Over(_text(v))
     if labels.is_calendar_year(v):
         return Problem(f"calendar years, not financial years: '{_text(v)}' at {ref} kept out of the figures",
-                       source=ref)
+                       source=ref, kind=CALENDAR_YEARS)
     return Problem(f"'{_text(v)}' at {ref} is not a financial year", source=ref)
 
 

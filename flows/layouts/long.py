@@ -15,7 +15,7 @@ from flows.layouts.context import SheetContext
 from flows.layouts.fields import age_field, offence_field, online_field, unknown_offence, year_field
 from flows.layouts.figures import Figure, Over, check_and_record, offence_key
 from flows.layouts.region import is_footnote, stray_numbers
-from flows.observations import Count, Problem, Reading
+from flows.observations import CALENDAR_YEARS, Count, Problem, Reading
 
 NAME = "long"
 
@@ -89,7 +89,7 @@ def read(sheet: Sheet, context: SheetContext) -> Reading | None:
                 msg = f"cannot tell which financial year the table at {where} is for: {context.year_conflict}"
             else:
                 msg = f"no financial year for the table at {where} (no year column, sheet name or title)"
-            problems.append(Problem(msg, source=where))
+            problems.append(Problem(msg, source=where, kind=CALENDAR_YEARS if context.calendar_year else ""))
             return reading
 
     used = {(header, c.col) for c in row_cells}

@@ -16,7 +16,7 @@ from flows.layouts.context import SheetContext
 from flows.layouts.fields import group_members
 from flows.layouts.figures import Figure, Over, blank_cells_note, check_and_record
 from flows.layouts.region import parse_range, stray_numbers
-from flows.observations import Count, Problem, Reading
+from flows.observations import CALENDAR_YEARS, Count, Problem, Reading
 
 NAME = "relations"
 DIRECTIONS = ("up", "down", "left", "right")
@@ -65,7 +65,7 @@ def _value(dim: str, v, where: str) -> object | Problem:
             return fy
         if labels.is_calendar_year(v):
             return Problem(f"calendar years, not financial years: '{text}' at {where} kept out of the figures",
-                           source=where)
+                           source=where, kind=CALENDAR_YEARS)
         return Problem(f"'{text}' at {where} is not a financial year", source=where)
     if dim == "sex":
         return text.lower()
