@@ -196,7 +196,15 @@ def _tables_by_force_year(
             if table is None:
                 table = grouped[key][tkey] = _Table(r, o.table, [])
             table.rows.append((o, None if o.offence is None else codes[o.offence]))
-    return {k: _join_parts(list(v.values())) for k, v in grouped.items()}
+    return {k: _join_parts(_without_nil_beside_figures(list(v.values()))) for k, v in grouped.items()}
+
+
+def _without_nil_beside_figures(tables: list[_Table]) -> list[_Table]:
+    """A nil return in words ('no offences were recorded') stands for a force-year only
+    when none of the force's files gives figures for it: beside a table it is a covering
+    note's remark, and must not make the table a conflict."""
+    figures = [t for t in tables if t.reading.layout != st.NIL_LAYOUT]
+    return figures or tables
 
 
 def _classes_of(t: _Table) -> set[str]:

@@ -51,6 +51,10 @@ def read_reply(reply: ReplyFile) -> ReplyReading:
         message = f"{reply.rel_path}: no machine-readable data ({reply.file_type})"
         if refusal:
             message += f"; the letter cites {refusal}"
+        else:
+            nil = nil_letter(reply)
+            if nil is not None:
+                return nil
         return ReplyReading(reply, NOT_MACHINE_READABLE, message=message, refusal=refusal)
 
     from flows.cells import UnreadableFile, read_workbook
@@ -101,6 +105,31 @@ def read_reply(reply: ReplyFile) -> ReplyReading:
         reply, LOADED, layout=found.layout,
         observations=list(found.observations), totals=list(found.totals),
         notes=list(found.notes),
+    )
+
+
+NIL_LAYOUT = "nil"  # the layout of a reply that says in words that nothing was recorded
+
+
+def nil_letter(reply: ReplyFile) -> ReplyReading | None:
+    """A letter (txt, docx, pdf) that says no offences were recorded in the years it names:
+    a nil return, 0 for each year. facts.py drops it for any force-year the force's other
+    files give figures for, since a covering note's 'no offences were recorded where ...'
+    must never cancel a table."""
+    from flows.layouts.context import nil_years
+    from flows.observations import Count
+
+    sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", letter_text(reply.path)) if s.strip()]
+    found = nil_years(sentences)
+    if found is None:
+        return None
+    years, at = found
+    where = f"the letter: '{sentences[at][:120]}'"
+    return ReplyReading(
+        reply, LOADED, layout=NIL_LAYOUT,
+        observations=[Observation(fy, None, None, None, Count.known(0, raw="nil"), where, reply.rel_path)
+                      for fy in years],
+        notes=[f"{reply.rel_path}: a nil return in words ({', '.join(years)})"],
     )
 
 

@@ -724,3 +724,24 @@ def test_a_calendar_year_sheet_beside_a_financial_year_sheet_is_only_a_note(tmp_
     path = write_xlsx(tmp_path / "cal.xlsx", [["Offence", "Jan-Dec 2020"], ["Sex comms w/ child", 8]])
     result = read_path(path)
     assert result.observations == [] and any("calendar years" in p.message for p in result.problems)
+
+
+def test_a_nil_return_letter_gives_zero_but_never_cancels_a_table(tmp_path):
+    def letter_only(folder):
+        (folder / "response.txt").write_text(
+            "Dear requester,\nYou asked for online-flagged child sexual offences in 2020/21 and 2021/22.\n"
+            "I can confirm that no offences meeting the criteria were recorded in either year.\n", encoding="utf-8")
+
+    readings, facts = facts_of(tmp_path / "a", letter_only)
+    assert [r.status for r in readings] == ["loaded"]
+    got = facts.offences.groupby("financial_year")["offences"].sum().to_dict()
+    assert {y: int(n) for y, n in got.items()} == {"2020/21": 0, "2021/22": 0}
+
+    def letter_and_table(folder):
+        (folder / "covering note.txt").write_text(
+            "No offences were recorded in 2020/21 where the victim's age was not known.\n", encoding="utf-8")
+        write_xlsx(folder / "data.xlsx", [["Offence", "2020/21"], ["Sex comms w/ child", 6]])
+
+    _, facts = facts_of(tmp_path / "b", letter_and_table)
+    counted = facts.offences[facts.offences.in_totals]
+    assert int(counted.offences.sum()) == 6

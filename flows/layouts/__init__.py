@@ -187,7 +187,7 @@ def read_file(workbook: Workbook, *, file_name: str, mappings: Iterable[Recipe] 
             out.observations.extend(
                 Observation(fy, None, None, None, Count.known(0, raw="nil"), where, where) for fy in years)
             out.notes.append(f"sheet '{name}': a nil return in words at {where} ({', '.join(years)})")
-        used.append("nil")
+        used.append("nil")  # reading.NIL_LAYOUT: facts.py lets figures elsewhere win over it
     else:
         out.notes.extend(f"sheet '{name}' has no figures: skipped" for name, _, _ in nil_sheets)
     out.notes.extend(f"sheet '{name}' has no figures: skipped" for name, why in out.sheets.items()

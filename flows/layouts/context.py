@@ -101,20 +101,28 @@ _NIL_RETURN = re.compile(
     re.I)
 
 
+def nil_years(lines: list[str]) -> tuple[list[str], int] | None:
+    """(financial years, index of the line) where lines of text say nothing was recorded:
+    the years the nil sentence names, or else every year the lines name. None when they
+    say no such thing, name no year to put the nil against, or speak of calendar years."""
+    at = next((i for i, t in enumerate(lines) if _NIL_RETURN.search(t) and not _NOT_AVAILABLE_LINE.search(t)), None)
+    if at is None:
+        return None
+    years = labels.financial_years_in(lines[at]) or sorted({fy for t in lines for fy in labels.financial_years_in(t)})
+    if not years or any(labels.names_calendar_year(t) for t in lines):
+        return None
+    return years, at
+
+
 def nil_return(sheet: Sheet) -> tuple[list[str], str] | None:
     """(financial years, cell) of a sheet with no figures that says in words that nothing
-    was recorded: the years its nil sentence names, or else every year the sheet names.
-    None when it says no such thing, or names no year to put the nil against."""
+    was recorded (nil_years)."""
     lines = text_lines(sheet)
-    nil = next(((r, c, t) for r, c, t in lines if _NIL_RETURN.search(t) and not _NOT_AVAILABLE_LINE.search(t)), None)
-    if nil is None:
+    found = nil_years([t for _, _, t in lines])
+    if found is None:
         return None
-    row, col, text = nil
-    years = labels.financial_years_in(text)
-    if not years:
-        years = sorted({fy for _, _, t in lines for fy in labels.financial_years_in(t)})
-    if not years or any(labels.names_calendar_year(t) for _, _, t in lines):
-        return None
+    years, at = found
+    row, col, _ = lines[at]
     return years, sheet.ref(row, col)
 
 
