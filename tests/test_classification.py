@@ -745,3 +745,44 @@ def test_a_nil_return_letter_gives_zero_but_never_cancels_a_table(tmp_path):
     _, facts = facts_of(tmp_path / "b", letter_and_table)
     counted = facts.offences[facts.offences.in_totals]
     assert int(counted.offences.sum()) == 6
+
+
+def test_ages_0_to_17_across_under_no_age_heading(tmp_path):
+    ages = list(range(18))
+    path = write_xlsx(tmp_path / "reply.xlsx", [
+        ["Online flagged child sexual offences 2020/21"],
+        ["Offence", *ages, "Total"],
+        ["Sex comms w/ child", *[1 if a in (12, 13, 14) else 0 for a in ages], 3],
+        ["Total", *[1 if a in (12, 13, 14) else 0 for a in ages], 3],
+    ])
+    result = read_path(path)
+    assert result.problems == []
+    assert sorted(o.age_min for o in result.observations if o.count.value) == [12, 13, 14]
+
+
+def test_a_table_of_years_and_counts_alone_and_a_nil_figure(tmp_path):
+    result = read_path(write_xlsx(tmp_path / "reply.xlsx", [
+        ["Financial Year", "Number of offences"], ["2020/21", "Nil"], ["2021/22", 12]]))
+    assert result.problems == []
+    assert by_label(result) == {("2020/21", None): 0, ("2021/22", None): 12}
+
+
+def test_a_pivot_with_a_blank_year_column_and_a_blank_offence_row(tmp_path):
+    result = read_path(write_xlsx(tmp_path / "reply.xlsx", [
+        ["Count of Crime Ref", "Column Labels"],
+        ["Row Labels", "2020/21", "2021/22", "(blank)", "Grand Total"],
+        ["Sex comms w/ child", 10, 9, None, 19], ["IIOC - making", 12, 14, None, 26],
+        ["(blank)", 7, 11, None, 18], ["Grand Total", 29, 34, None, 63],
+    ]))
+    assert result.problems == []
+    assert sum(o.count.value for o in result.observations) == 63
+    assert {o.offence for o in result.observations if o.unclassified} == {"(blank)"}
+
+
+def test_a_nil_letter_in_long_sentences():
+    from flows.layouts.context import nil_years
+
+    lines = ["Following a search of our crime recording system, no offences meeting your criteria (sexual "
+             "offences against a victim under 18 with an online flag) were recorded in the financial years "
+             "2020/21 or 2021/22.", "The answer to your request is therefore nil."]
+    assert nil_years(lines) == (["2020/21", "2021/22"], 0)

@@ -94,8 +94,8 @@ def says_all_offences(text: str) -> bool:
 
 
 _NIL_RETURN = re.compile(
-    r"\bnil return\b"
-    r"|\bno (?:such |relevant )?(?:offences|crimes|records|incidents|reports)\b[^.]{0,80}?\b(?:were|was|have been|had been|are) "
+    r"\bnil return\b|\b(?:answer|response|figure|return) (?:to your request )?is (?:therefore )?nil\b"
+    r"|\bno (?:such |relevant )?(?:offences|crimes|records|incidents|reports)\b[^.]{0,160}?\b(?:were|was|have been|had been|are) "
     r"(?:recorded|identified|found|held|reported)\b"
     r"|\bthere (?:were|are|have been) no (?:such |relevant )?(?:offences|crimes|records)\b",
     re.I)

@@ -38,6 +38,7 @@ _UNKNOWN = "unknown offence"  # a row key's note: its offence label is not recog
 _SHARE = "share"  # a column of percentages or rates beside the counts: skipped, noted
 
 _LOOK_BELOW = 4  # a header cell must have figures within this many rows under it
+_AGE_RUN = 5  # bare numbers running 0, 1, 2, ... across at least this many columns are ages
 
 
 def _kinds(value) -> set[str]:
@@ -187,6 +188,12 @@ class _Grid:
 
         if any(says_age(c.value) and c.col < cols[0] for c in self.rows.get(row, [])):
             return True
+        # 0, 1, 2, ... 17 across: a run of consecutive numbers no count heading would make
+        values = sorted(int(v) for c in cols if isinstance(v := self.sheet.value(row, c), (int, float))
+                        and not isinstance(v, bool) and float(v).is_integer())
+        if len(values) >= _AGE_RUN and values == list(range(values[0], values[0] + len(values))) \
+                and values[-1] <= 17:
+            return True
         for rng in self.sheet.merged:
             if rng.max_row in (row - 1, row - 2) and says_age(self.sheet.value(rng.min_row, rng.min_col)):
                 if sum(rng.min_col <= c <= rng.max_col for c in cols) >= 2:
@@ -205,12 +212,17 @@ class _Grid:
         labelled = {c: self.kinds[(row, c)] for c in cols if self.kinds[(row, c)]}
         tally = {k: [c for c, ks in labelled.items() if _as_kind(ks, k)] for k in DIMENSIONS}
         strong = {k: cs for k, cs in tally.items() if cs and (k != AGE or any(AGE in labelled[c] for c in cs))}
+        weak = tally[AGE]
+        if AGE not in strong and len(weak) >= 2 and self.age_hint(row, weak):
+            # bare numbers that are ages by their heading or their run (0..17): '17' among
+            # them is the age 17, not offence class 17
+            strong = {k: [c for c in cs if c not in weak] for k, cs in strong.items()}
+            strong = {k: cs for k, cs in strong.items() if cs}
+            strong[AGE] = weak
+            for c in weak:
+                labelled[c] = {AGE}
         if not strong:
-            weak = tally[AGE]
-            if len(weak) >= 2 and self.age_hint(row, weak):
-                strong = {AGE: weak}
-            else:
-                return None
+            return None
         kind = max(strong, key=lambda k: (len(strong[k]), k == YEAR))
         cols_k = strong[kind]
         if kind == AGE:
@@ -222,8 +234,10 @@ class _Grid:
         for c, ks in labelled.items():
             if c in cols_k or _TOTAL in ks:
                 continue
-            if ks & {YEAR, CALYEAR, OFFENCE, AGE}:
+            if ks & {YEAR, CALYEAR, OFFENCE, AGE} and not (AGE in ks and not self.figures_below(row, c)
+                                                            and labels.age(self.value(row, c)).kind == labels.UNKNOWN):
                 return None  # a row label of another kind: a data row, not a header
+            # ('(blank)' over no figures in a pivot's years is no label of another kind)
         if sub_of is not None and kind == sub_of.kind:
             return None
         values = [self.value(row, c) for c in cols_k]

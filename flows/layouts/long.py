@@ -51,7 +51,8 @@ def _is_crosstab_heading(value) -> bool:
 
 
 def read(sheet: Sheet, context: SheetContext) -> Reading | None:
-    found = find_header_row(sheet, (COUNT, f"{OFFENCE}|{OFFENCE_CODE}|{AGE}"), extra=context.headers)
+    # a count beside offences or ages, or beside years alone ('Financial Year | Number of offences')
+    found = find_header_row(sheet, (COUNT, f"{OFFENCE}|{OFFENCE_CODE}|{AGE}|{YEAR}"), extra=context.headers)
     if found is None:
         return None
     header, roles = found
