@@ -786,3 +786,37 @@ def test_a_nil_letter_in_long_sentences():
              "offences against a victim under 18 with an online flag) were recorded in the financial years "
              "2020/21 or 2021/22.", "The answer to your request is therefore nil."]
     assert nil_years(lines) == (["2020/21", "2021/22"], 0)
+
+
+def test_sexes_with_an_unknown_and_a_victims_row_under_the_total(tmp_path):
+    result = read_path(write_xlsx(tmp_path / "reply.xlsx", [
+        ["Financial year 2021/22"], [],
+        ["Offence", "Female", "Male", "Unknown", "Total"],
+        ["Sex comms w/ child", 5, 2, 1, 8], ["IIOC - making", 3, 1, 0, 4], ["Total", 8, 3, 1, 12],
+        ["Number of victims", 7, 3, 1, 11],
+    ]))
+    assert result.problems == []
+    assert sum(o.count.value for o in result.observations) == 12
+    assert any("counts victims or people, not offences" in n for n in result.notes)
+
+
+def test_long_tables_one_under_another_each_under_its_year(tmp_path):
+    result = read_path(write_xlsx(tmp_path / "reply.xlsx", [
+        ["April 2020 to March 2021"], ["Offence", "Number of crimes"], ["Sex comms w/ child", 4],
+        ["IIOC - making", 2], ["Total", 6], [],
+        ["April 2021 to March 2022"], ["Offence", "Number of crimes"], ["Sex comms w/ child", 5], ["Total", 5],
+    ]))
+    assert result.problems == []
+    assert by_label(result) == {("2020/21", "Sex comms w/ child"): 4, ("2020/21", "IIOC - making"): 2,
+                                ("2021/22", "Sex comms w/ child"): 5}
+
+
+def test_ages_as_text_after_a_total_column(tmp_path):
+    result = read_path(write_xlsx(tmp_path / "reply.xlsx", [
+        ["Financial year 2021/22"],
+        ["Offence", "Total", "12", "13", "14", "15", "16"],
+        ["Sex comms w/ child", 6, 1, 2, 3, 0, 0], ["IIOC - making", 2, 0, 0, 1, 1, 0],
+    ]))
+    assert result.problems == []
+    assert sorted((o.age_min, o.count.value) for o in result.observations if o.count.value) == \
+        [(12, 1), (13, 2), (14, 1), (14, 3), (15, 1)]

@@ -91,13 +91,58 @@ def _names_a_dimension(text: str) -> bool:
                             or labels.age(t).is_child or labels.is_offence(t))
 
 
+def stacked(sheet: Sheet) -> list[Sheet]:
+    """The tables of a sheet that stand one under another with the same heading row (one
+    per year under its own title line), split above each repeated heading row and the
+    title lines just above it; the whole sheet when no heading row repeats."""
+    rows = sheet.rows()
+
+    def heading(cells) -> tuple | None:
+        texts = tuple((c.col, str(c.value).strip().lower()) for c in cells if isinstance(c.value, str))
+        numbers = [c for c in cells if not isinstance(c.value, str)]
+        return texts if len(texts) >= 2 and not numbers else None
+
+    seen: dict[tuple, list[int]] = {}
+    for r in sorted(rows):
+        h = heading(rows[r])
+        if h is not None:
+            seen.setdefault(h, []).append(r)
+    repeated = next((rs for rs in seen.values() if len(rs) > 1), None)
+    if repeated is None:
+        return [sheet]
+    starts = []
+    for r in repeated:
+        start = r
+        while start - 1 in rows and len(rows[start - 1]) == 1 and isinstance(rows[start - 1][0].value, str):
+            start -= 1  # the table's title lines go with it
+        starts.append(start)
+    starts[0] = 1
+    bounds = list(zip(starts, [s - 1 for s in starts[1:]] + [sheet.max_row]))
+    return [restrict(sheet, a, 1, b, sheet.max_col) for a, b in bounds]
+
+
 def read_sheet(sheet: Sheet, context: SheetContext) -> Reading:
     """The surest layout's reading of one visible sheet, table by table when tables stand
-    side by side (with a Problem when no layout or two read a table)."""
+    side by side or one under another with the same headings (with a Problem when no
+    layout or two read a table)."""
     parts = side_by_side(sheet)
+    if len(parts) == 1 and len(stacks := stacked(sheet)) > 1:
+        # each table under its own title: its year is the one its title names
+        readings = [_read_table(part, _context_of(part, context)) for part in stacks]
+        return _joined(sheet, readings, f"{len(stacks)} tables one under another, each read on its own")
     if len(parts) == 1:
         return _read_table(sheet, context)
     readings = [_read_table(part, context) for part in parts]
+    return _joined(sheet, readings, f"{len(parts)} tables side by side, each read on its own")
+
+
+def _context_of(part: Sheet, context: SheetContext) -> SheetContext:
+    ctx = sheet_context(part, context.file_name)
+    ctx.headers, ctx.mapping = context.headers, context.mapping
+    return ctx
+
+
+def _joined(sheet: Sheet, readings: list[Reading], note: str) -> Reading:
     out = Reading(layout="+".join(dict.fromkeys(r.layout for r in readings)),
                   confidence=min(r.confidence for r in readings))
     for r in readings:
@@ -105,7 +150,7 @@ def read_sheet(sheet: Sheet, context: SheetContext) -> Reading:
         out.totals.extend(r.totals)
         out.problems.extend(r.problems)
         out.notes.extend(r.notes)
-    out.notes.append(f"sheet '{sheet.name}': {len(parts)} tables side by side, each read on its own")
+    out.notes.append(f"sheet '{sheet.name}': {note}")
     return out
 
 

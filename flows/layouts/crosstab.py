@@ -55,6 +55,8 @@ def _text_kinds(text: str) -> frozenset[str]:
     return frozenset(_kinds_of_text(text))
 
 
+_NOT_OFFENCES = re.compile(r"^(?:number of |no\.? of |total )?(?:victims|suspects|offenders|persons|people|arrests"
+                           r"|outcomes|charges)\b", re.I)
 _SHARE_WORDS = re.compile(r"%|\bper ?cent\b|\bpercentage\b|\bproportion\b|\brate\b|\bper 1,?000\b"
                           r"|^(?:change|difference|increase|decrease|variance|\+/-|\+ ?/ ?-)\b", re.I)
 
@@ -189,8 +191,9 @@ class _Grid:
         if any(says_age(c.value) and c.col < cols[0] for c in self.rows.get(row, [])):
             return True
         # 0, 1, 2, ... 17 across: a run of consecutive numbers no count heading would make
-        values = sorted(int(v) for c in cols if isinstance(v := self.sheet.value(row, c), (int, float))
+        values = sorted(int(float(v)) for c in cols if (isinstance(v := self.sheet.value(row, c), (int, float))
                         and not isinstance(v, bool) and float(v).is_integer())
+                        or (isinstance(v, str) and v.strip().isdigit()))
         if len(values) >= _AGE_RUN and values == list(range(values[0], values[0] + len(values))) \
                 and values[-1] <= 17:
             return True
@@ -221,6 +224,15 @@ class _Grid:
             strong[AGE] = weak
             for c in weak:
                 labelled[c] = {AGE}
+        if SEX in strong:
+            # 'Female | Male | Unknown': beside sexes, an unknown is the sex not recorded
+            unknown = [c for c, ks in labelled.items() if AGE in ks and c not in strong[SEX]
+                       and labels.age(self.value(row, c)).kind == labels.UNKNOWN]
+            if unknown:
+                strong[SEX] = sorted(strong[SEX] + unknown)
+                for c in unknown:
+                    labelled[c] = {SEX}
+                strong.pop(AGE, None)
         if not strong:
             return None
         kind = max(strong, key=lambda k: (len(strong[k]), k == YEAR))
@@ -328,7 +340,7 @@ def _read_table(grid: _Grid, first: _Header, reading: Reading, used: set, *, aft
                 key[h.kind] = _over(v, h, col, table, grid)
             elif col in unknown_cols and h is headers[-1]:
                 key[h.kind], key[_UNKNOWN] = str(v).strip(), unknown_cols[col]
-            elif _as_kind(ks, h.kind):
+            elif _as_kind(ks, h.kind) or (h.kind == SEX and labels.age(v).kind == labels.UNKNOWN):
                 key[h.kind] = _value(h.kind, v)
             else:
                 problems.append(Problem(
@@ -600,6 +612,11 @@ def _row_dimension(grid: _Grid, rows, across: set[str], problems: list[Problem],
             continue
         found = _label(label_cells, down)
         ref = sheet.ref(r, label_cells[-1].col)
+        if found is None and _NOT_OFFENCES.search(str(label_cells[-1].value)):
+            # 'Number of victims' under the offences: a count of something else, never added
+            notes.append(f"row '{label_cells[-1].value}' at {ref} counts victims or people, not offences: not read")
+            grid.reported.update((r, c) for c in grid.row_cols.get(r, []))
+            continue
         if found is None:
             text = " - ".join(str(c.value) for c in label_cells)
             match = labels.match_offence(text if len(label_cells) > 1 else label_cells[-1].value)
