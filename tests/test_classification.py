@@ -820,3 +820,19 @@ def test_ages_as_text_after_a_total_column(tmp_path):
     assert result.problems == []
     assert sorted((o.age_min, o.count.value) for o in result.observations if o.count.value) == \
         [(12, 1), (13, 2), (14, 1), (14, 3), (15, 1)]
+
+
+def test_crimes_beside_victims_under_each_year_reads_the_crimes(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Data"
+    for row in [["Offence", "2020/21", None, "2021/22", None], [None, "Crimes", "Victims", "Crimes", "Victims"],
+                ["Rape U13 (F)", 1, 1, 2, 2], ["Sex comms w/ child", 4, 3, 2, 2]]:
+        ws.append(row)
+    ws.merge_cells("B1:C1")
+    ws.merge_cells("D1:E1")
+    wb.save(tmp_path / "reply.xlsx")
+    result = read_path(tmp_path / "reply.xlsx")
+    assert result.problems == []
+    assert by_label(result) == {("2020/21", "Rape U13 (F)"): 1, ("2020/21", "Sex comms w/ child"): 4,
+                                ("2021/22", "Rape U13 (F)"): 2, ("2021/22", "Sex comms w/ child"): 2}

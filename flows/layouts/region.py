@@ -140,6 +140,8 @@ _NOT_ONLINE = re.compile(r"\bnot online\b|\bnon[- ]online\b|\boffline\b|\bonline
                          r"|\bnot flagged\b|\bno online flag\b", re.I)
 _SCOPE_HEADING_LENGTH = 60  # a heading, not a sentence that mentions both
 _COUNT_HEADING = "Number of offences"  # what an online column with no year of its own holds
+_PEOPLE = re.compile(r"^(?:number of |no\.? of )?(?:victims|suspects|offenders|persons|people)\b", re.I)
+_CRIMES = re.compile(r"^(?:number of |no\.? of )?(?:crimes|offences|recorded crimes|recorded offences)$", re.I)
 
 
 def online_only(sheet: Sheet) -> tuple[Sheet, list[str]]:
@@ -160,10 +162,16 @@ def online_only(sheet: Sheet) -> tuple[Sheet, list[str]]:
             if any(_NOT_ONLINE.search(c.value) for c in every):
                 every += [c for c in texts if labels.is_total(c.value)]
             return _keep_online(sheet, row, {c.col for c in every}, online)
+        # 'Crimes' beside 'Victims' under each year: the request counts offences
+        people = [c for c in texts if _PEOPLE.search(c.value)]
+        crimes = [c for c in texts if _CRIMES.search(c.value) and not _PEOPLE.search(c.value)]
+        if people and crimes:
+            return _keep_online(sheet, row, {c.col for c in people}, crimes, what="count victims or people")
     return sheet, []
 
 
-def _keep_online(sheet: Sheet, row: int, dropped: set[int], online: list[Cell]) -> tuple[Sheet, list[str]]:
+def _keep_online(sheet: Sheet, row: int, dropped: set[int], online: list[Cell],
+                 what: str = "count all child sexual offences, online or not") -> tuple[Sheet, list[str]]:
     cells = dict(sheet.cells)
     merged = []
     top_row = row  # the header block starts at the scope row or at a year merged above it
@@ -190,5 +198,5 @@ def _keep_online(sheet: Sheet, row: int, dropped: set[int], online: list[Cell]) 
             cells[(c.row, c.col)] = Cell(c.row, c.col, _COUNT_HEADING, c.number_format, c.hidden)
     shown = Sheet(name=sheet.name, cells=cells, merged=merged, hidden=sheet.hidden, is_csv=sheet.is_csv)
     cols = ", ".join(column_letter(c) for c in sorted(dropped))
-    return shown, [f"sheet '{sheet.name}': columns {cols} count all child sexual offences, online or not "
-                   f"(headings in row {row}); only the online-flagged columns were read"]
+    return shown, [f"sheet '{sheet.name}': columns {cols} {what} (headings in row {row}); only the columns "
+                   "of online-flagged offences were read"]
