@@ -836,3 +836,11 @@ def test_crimes_beside_victims_under_each_year_reads_the_crimes(tmp_path):
     assert result.problems == []
     assert by_label(result) == {("2020/21", "Rape U13 (F)"): 1, ("2020/21", "Sex comms w/ child"): 4,
                                 ("2021/22", "Rape U13 (F)"): 2, ("2021/22", "Sex comms w/ child"): 2}
+
+
+def test_all_offences_then_of_which_online_as_rows(tmp_path):
+    result = read_path(write_xlsx(tmp_path / "reply.xlsx", [
+        [None, "2020/21", "2021/22"], ["All sexual offences (victim under 18)", 297, 358],
+        ["of which flagged as online", 39, 21]]))
+    assert result.problems == []
+    assert by_label(result) == {("2020/21", None): 39, ("2021/22", None): 21}

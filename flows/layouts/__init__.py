@@ -15,7 +15,7 @@ from flows.cells.grid import Sheet, Workbook
 from flows.layouts import crosstab, long, mapping, records
 from flows.layouts.context import SheetContext, nil_return, sheet_context
 from flows.layouts.mapping import Recipe, load_mappings
-from flows.layouts.region import number_cells, online_only, range_of, restrict, visible
+from flows.layouts.region import number_cells, online_only, online_rows, range_of, restrict, visible
 from flows.observations import CALENDAR_YEARS, Count, Observation, Problem, Reading
 
 __all__ = ["CONFIDENT", "FileReading", "LAYOUTS", "Recipe", "SheetContext", "load_mappings",
@@ -205,6 +205,8 @@ def read_file(workbook: Workbook, *, file_name: str, mappings: Iterable[Recipe] 
         shown, hidden_notes = visible(sheet)
         out.notes.extend(hidden_notes)
         shown, scope_notes = online_only(shown)
+        out.notes.extend(scope_notes)
+        shown, scope_notes = online_rows(shown)
         out.notes.extend(scope_notes)
         if not number_cells(shown) and not records.is_record_list(shown):
             nil = nil_return(shown)

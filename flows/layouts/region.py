@@ -200,3 +200,27 @@ def _keep_online(sheet: Sheet, row: int, dropped: set[int], online: list[Cell],
     cols = ", ".join(column_letter(c) for c in sorted(dropped))
     return shown, [f"sheet '{sheet.name}': columns {cols} {what} (headings in row {row}); only the columns "
                    "of online-flagged offences were read"]
+
+
+def online_rows(sheet: Sheet) -> tuple[Sheet, list[str]]:
+    """A reply of two rows, all child sexual offences and 'of which flagged as online':
+    the online row is the answer (read as the counts themselves), the other is left out.
+    Only that shape: with any other row of figures, which row a breakdown belongs to is
+    not said, and the sheet is left as it is."""
+    rows = sheet.rows()
+    numbers = {(c.row, c.col) for c in number_cells(sheet)}
+    figure_rows = [r for r in sorted(rows) if any((r, c.col) in numbers for c in rows[r])]
+    if len(figure_rows) != 2:
+        return sheet, []
+    first_text = {r: next((c for c in rows[r] if isinstance(c.value, str)), None) for r in figure_rows}
+    every, online = first_text[figure_rows[0]], first_text[figure_rows[1]]
+    if every is None or online is None:
+        return sheet, []
+    if not (_ALL_SCOPE.search(every.value) and not _ONLINE_SCOPE.search(every.value)
+            and _ONLINE_SCOPE.search(online.value) and not _NOT_ONLINE.search(online.value)):
+        return sheet, []
+    cells = {k: c for k, c in sheet.cells.items() if k[0] != every.row}
+    cells[(online.row, online.col)] = Cell(online.row, online.col, "Total", online.number_format, online.hidden)
+    shown = Sheet(name=sheet.name, cells=cells, merged=list(sheet.merged), hidden=sheet.hidden, is_csv=sheet.is_csv)
+    return shown, [f"sheet '{sheet.name}': row {every.row} ('{every.value}') counts all child sexual offences; "
+                   f"row {online.row} ('{online.value}') is the online-flagged figure read"]
