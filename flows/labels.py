@@ -193,8 +193,17 @@ def _year(y: str) -> int:
     return 2000 + n if n < 70 else 1900 + n
 
 
-def parse_date(value, *, serial: bool = False) -> date | None:
-    """A date from a real date, UK day-first text, or (when `serial`) an Excel serial.
+_MONTH_FIRST = re.compile(r"\bmm\s*[/.-]\s*dd\b", re.I)
+
+
+def says_month_first(heading) -> bool:
+    """A date column headed 'Date Recorded (MM/DD/YYYY)': its dates are month first."""
+    return isinstance(heading, str) and bool(_MONTH_FIRST.search(heading))
+
+
+def parse_date(value, *, serial: bool = False, month_first: bool = False) -> date | None:
+    """A date from a real date, UK day-first text (month first only where the column's
+    heading says so), or (when `serial`) an Excel serial.
 
     Serial numbers are only dates where the caller knows the column holds dates.
     """
@@ -217,7 +226,9 @@ def parse_date(value, *, serial: bool = False) -> date | None:
     if serial and re.fullmatch(r"\d{5}(?:\.\d+)?", text):
         return parse_date(float(text), serial=True)
     if m := _DMY.match(text):
-        return _make_date(_year(m.group(3)), int(m.group(2)), int(m.group(1)))
+        first, second = int(m.group(1)), int(m.group(2))
+        day, month = (second, first) if month_first else (first, second)
+        return _make_date(_year(m.group(3)), month, day)
     if m := _YMD.match(text):
         return _make_date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
     if m := _D_MON_Y.match(text):

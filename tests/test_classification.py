@@ -844,3 +844,37 @@ def test_all_offences_then_of_which_online_as_rows(tmp_path):
         ["of which flagged as online", 39, 21]]))
     assert result.problems == []
     assert by_label(result) == {("2020/21", None): 39, ("2021/22", None): 21}
+
+
+def test_dates_month_first_where_the_heading_says_so(tmp_path):
+    path = tmp_path / "records.csv"
+    path.write_text("Crime No,Offence,Date Recorded (MM/DD/YYYY),Victim Age\n"
+                    "A1,Sex comms w/ child,04/01/2019,14\nA2,Sex comms w/ child,03/05/2019,13\n", encoding="utf-8")
+    result = read_path(path)
+    assert result.problems == []
+    assert sorted(o.financial_year for o in result.observations) == ["2018/19", "2019/20"]  # 5 March, 1 April
+
+
+@pytest.mark.parametrize("rows, known, problem", [
+    ([["Age of victim", "2019/20"], [13, 1], [14, 1], [15, 1], [16, 1], [17, 1], ["Aged 13 to 17", 5]], 5, None),
+    ([["Age", "2019/20"], ["0-12", 5], ["13-15", 7], ["16-17", 4], ["Under 18", 16]], 16, None),
+    ([["Age", "2019/20"], [11, 2], [12, 3], ["Under 13", 5], [13, 1], [14, 2], ["Aged 13 to 17", 3], ["Total", 8]],
+     8, None),
+    ([["Age", "2019/20"], ["0-12", 5], ["10-15", 7]], None, "overlap without one containing the other"),
+    ([["Age", "2019/20"], [13, 1], [14, 1], ["13-15", 5]], None, "its figure is not their sum"),
+])
+def test_age_rows_that_overlap_are_never_added_twice(tmp_path, rows, known, problem):
+    result = read_path(write_xlsx(tmp_path / "reply.xlsx", rows))
+    if problem:
+        assert any(problem in p.message for p in result.problems)
+        return
+    assert result.problems == [] and sum(o.count.value for o in result.observations) == known
+
+
+def test_a_total_excluding_something_is_noted_not_checked(tmp_path):
+    result = read_path(write_xlsx(tmp_path / "reply.xlsx", [
+        ["Offence", "2021/22"], ["Sex comms w/ child", 10], ["IIOC - making", 6], ["Rape U13 (F)", 2],
+        ["Total excluding indecent images", 12], ["Total", 18]]))
+    assert result.problems == []
+    assert sum(o.count.value for o in result.observations) == 18
+    assert any("leaves something out" in n for n in result.notes)

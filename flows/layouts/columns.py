@@ -51,8 +51,10 @@ def _prefixes() -> dict[str, str]:
     return _headings()[1]
 
 
-def role_of(heading, extra: Mapping[str, list[str]] | None = None) -> str | None:
-    """The role a heading names, or None."""
+def role_of(heading, extra: Mapping[str, list[str]] | None = None, *, by_words: bool = True) -> str | None:
+    """The role a heading names, or None. `by_words` False: only the spellings and
+    prefixes of headers.yaml, not the keyword rules (for a row label, which may be an
+    offence's name such as 'All other sexual offences', not a heading)."""
     if not isinstance(heading, str) or not heading.strip():
         return None
     key = normalise(heading)
@@ -65,7 +67,7 @@ def role_of(heading, extra: Mapping[str, list[str]] | None = None) -> str | None
         return spellings[key]
     # 'Count of Crime Reference', 'Sum of Crimes': a pivot table's value field
     prefixed = next((role for prefix, role in _prefixes().items() if key.startswith(prefix + " ")), None)
-    return prefixed or _by_keywords(key)
+    return prefixed or (_by_keywords(key) if by_words else None)
 
 
 @lru_cache(maxsize=1)

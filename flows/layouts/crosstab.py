@@ -55,6 +55,7 @@ def _text_kinds(text: str) -> frozenset[str]:
     return frozenset(_kinds_of_text(text))
 
 
+_PARTIAL_TOTAL = re.compile(r"\b(?:excluding|excl\.?|except|other than|not including|without)\b", re.I)
 _NOT_OFFENCES = re.compile(r"^(?:number of |no\.? of |total )?(?:victims|suspects|offenders|persons|people|arrests"
                            r"|outcomes|charges)\b", re.I)
 _SHARE_WORDS = re.compile(r"%|\bper ?cent\b|\bpercentage\b|\bproportion\b|\brate\b|\bper 1,?000\b"
@@ -83,7 +84,7 @@ def _kinds_of_text(text: str) -> set[str]:
         kinds.add(_WEAK_AGE if plain else AGE)
     if not kinds and labels.offence_group(text):
         kinds.add(_GROUP)
-    if not kinds and role_of(text) == COUNT:
+    if not kinds and role_of(text, by_words=False) == COUNT:
         kinds.add(_MEASURE)
     return kinds
 
@@ -643,7 +644,7 @@ def _row_dimension(grid: _Grid, rows, across: set[str], problems: list[Problem],
             grid.reported.update((r, c) for c in grid.row_cols.get(r, []))
             continue
         ks = _kinds(value)
-        if _MEASURE in ks or down == _MEASURE:
+        if down == _MEASURE or (_MEASURE in ks and down is None):
             out.append((r, label_cells, {}))  # 'Number of offences': the counts themselves
             continue
         if _TOTAL in ks or _GROUP in ks:
@@ -651,6 +652,12 @@ def _row_dimension(grid: _Grid, rows, across: set[str], problems: list[Problem],
                 continue
             text = str(value).strip()
             tl = labels.total_label(text)
+            if tl and _PARTIAL_TOTAL.search(text):
+                # 'Total excluding indecent images': what it leaves out is not said in cells,
+                # so it cannot be checked; a total is never added, so it is only noted
+                notes.append(f"row '{text}' at {ref} is a total that leaves something out: not checked")
+                grid.reported.update((r, c) for c in grid.row_cols.get(r, []))
+                continue
             group = (tl.group if tl else None) or labels.offence_group(text)
             if down == OFFENCE and group:
                 over = Over(text, group_members(group))

@@ -438,11 +438,51 @@ def resolve_group_rows(figures: list[Figure]) -> list[Problem]:
     return problems
 
 
+def _span(a) -> tuple[int, int] | None:
+    return (a.min, a.max) if isinstance(a, Age) and a.is_child else None
+
+
+def resolve_overlapping_ages(figures: list[Figure]) -> list[Problem]:
+    """Age rows whose ranges overlap ('13', '14', ... '17', then 'Aged 13 to 17'): added
+    together they count the same offences twice. A band whose figure equals the sum of
+    the rows it contains, every one known, is their subtotal (smallest bands first, so
+    'Under 18' over 'Under 13' and '13 to 17' adds up the bands); any other overlap is a
+    Problem naming both cells."""
+    problems: list[Problem] = []
+    groups: dict[tuple, list[Figure]] = defaultdict(list)
+    for f in figures:
+        if not f.is_total and _span(f.age):
+            groups[(f.year, _label_key(f.offence), f.split)].append(f)
+    for parts in groups.values():
+        for band in sorted((f for f in parts if _span(f.age)[0] < _span(f.age)[1]),
+                           key=lambda f: _span(f.age)[1] - _span(f.age)[0]):
+            lo, hi = _span(band.age)
+            inside = [f for f in parts if f is not band and not f.is_total and _span(f.age)
+                      and lo <= _span(f.age)[0] and _span(f.age)[1] <= hi]
+            if not inside:
+                continue
+            known = band.count.value is not None and all(f.count.value is not None for f in inside)
+            if known and sum(f.count.value for f in inside) == band.count.value:
+                band.age = Over(f"{band.age.min}-{band.age.max}", frozenset(f.age for f in inside))
+            else:
+                problems.append(Problem(
+                    f"the ages at {band.source} and {inside[0].source} overlap: the band would count offences "
+                    "of the other row twice, and its figure is not their sum", source=band.source))
+        live = [f for f in parts if not f.is_total and _span(f.age)]
+        for a, b in ((a, b) for i, a in enumerate(live) for b in live[i + 1:]):
+            (a1, a2), (b1, b2) = _span(a.age), _span(b.age)
+            if a1 <= b2 and b1 <= a2 and not (a1 <= b1 and b2 <= a2) and not (b1 <= a1 and a2 <= b2):
+                problems.append(Problem(f"the ages at {a.source} and {b.source} overlap without one containing "
+                                        "the other: cannot tell how many offences they count", source=a.source))
+    return problems
+
+
 def check_and_record(figures: list[Figure], table_ref: str, reading, *, duplicates: bool = True) -> None:
     """Every check a table's figures go through, in order, then its observations and
     totals: the one sequence every layout ends with, so none skips a check. (A record
     list passes duplicates=False: two offences of one kind on one day are two records.)"""
     reading.problems.extend(resolve_group_rows(figures))
+    reading.problems.extend(resolve_overlapping_ages(figures))
     resolve_total_scopes(figures)
     missing, notes = check_unavailable(figures)
     reading.problems.extend(missing)

@@ -131,7 +131,8 @@ def read(sheet: Sheet, context: SheetContext) -> Reading | None:
             not_flagged.append(r)
             continue  # counts without the online flag are not asked for
         if date_col is not None:
-            d = labels.parse_date(sheet.value(r, date_col), serial=True)
+            d = labels.parse_date(sheet.value(r, date_col), serial=True,
+                                  month_first=labels.says_month_first(sheet.value(header, date_col)))
             total_row = any(labels.is_total(sheet.value(r, c)) for c in offence_cols)
             if d is None and not total_row:
                 dref = sheet.ref(r, date_col)

@@ -49,6 +49,7 @@ def read(sheet: Sheet, context: SheetContext) -> Reading | None:
     offence_cols = sorted(roles.get(OFFENCE_CODE, []) + roles.get(OFFENCE, []))
     table_cols = sorted({date_col, *offence_cols, *(c for c in (age_col, ref_col, online_col) if c)})
     not_flagged: list[int] = []
+    month_first = labels.says_month_first(sheet.value(header, date_col))
     first, last_col = table_cols[0], table_cols[-1]
 
     rows = sheet.rows()
@@ -71,7 +72,7 @@ def read(sheet: Sheet, context: SheetContext) -> Reading | None:
         last = r
         used.update((r, c) for c in range(first, last_col + 1))
         where = sheet.range_ref(r, first, r, last_col)
-        d = labels.parse_date(sheet.value(r, date_col), serial=True)
+        d = labels.parse_date(sheet.value(r, date_col), serial=True, month_first=month_first)
         bad = False
         if d is None:
             dref = sheet.ref(r, date_col)
