@@ -42,7 +42,11 @@ _DATE_TEXT = (
 )
 _FY_PREFIX = re.compile(r"^(?:financial\s+year|fin\.?\s+year|f\.?y\.?|year)\s*:?\s*", re.I)
 _FY_SUFFIX = re.compile(r"\s*\(?\s*(?:apr(?:il)?\s*-\s*mar(?:ch)?|april to march|financial year|fy)\s*\)?$")
-_FY_FOOTNOTE = re.compile(r"(?<=\d)\s*(?:[¹²³⁴⁵⁶⁷⁸⁹⁰*†‡]+|\((?:\d{1,2}|[a-z]|note \d{1,2})\)|\[(?:\d{1,2}|[a-z]|note \d{1,2})\])$")
+_FY_FOOTNOTE = re.compile(r"(?<=\d)\s*(?:[¹²³⁴⁵⁶⁷⁸⁹⁰*†‡]+|\((?:\d{1,2}|[a-z]|note \d{1,2}|provisional|revised|final)\)"
+                          r"|\[(?:\d{1,2}|[a-z]|note \d{1,2})\]|\s(?:provisional|revised|final))$")
+# '21/22' is the year 2021/22: a slash pair of consecutive two-digit years past any child's
+# age (ages stop at 17, so '16/17' stays unread: it could be an age band)
+_FY_SHORT_SLASH = re.compile(r"^(\d{2})\s*/\s*(\d{2})$")
 _FY_SPLIT = re.compile(r"^(\d{4})\s*[/-]\s*(\d{2}|\d{4})$")
 _FY_SHORT = re.compile(r"^(\d{2})\s*[/-]\s*(\d{2})$")  # only after 'FY': '16-17' alone is an age band
 _FY_MONTHS = re.compile(rf"^apr(?:il)?[\s-]*(\d{{2}}|\d{{4}}){_SEP}mar(?:ch)?[\s-]*(\d{{2}}|\d{{4}})$")
@@ -105,6 +109,8 @@ def financial_year(value) -> str | None:
     if m := _FY_SPLIT.match(text):
         return _fy_from_pair(m.group(1), m.group(2))
     if prefixed and (m := _FY_SHORT.match(text)):
+        return _fy_from_pair(m.group(1), m.group(2))
+    if (m := _FY_SHORT_SLASH.match(text)) and int(m.group(1)) >= 18:
         return _fy_from_pair(m.group(1), m.group(2))
     if m := _FY_MONTHS.match(text):
         start, end = _full_year(m.group(1)), _full_year(m.group(2))
@@ -316,8 +322,11 @@ def age(value) -> Age:
     return _age_of_text(value)
 
 
+_AGE_NOTE = re.compile(r"\s*\((?:for context|for information|not requested|excluded|see note[^)]*)\)$", re.I)
+
+
 def _age_text(value: str) -> Age:
-    text = _clean(value)
+    text = _AGE_NOTE.sub("", _clean(value))  # '18 and over (for context)
     if text in _UNKNOWN_AGES:
         return Age(UNKNOWN)
     if text in ("adult", "adults", "18 and over", "over 18s"):
@@ -358,7 +367,7 @@ def not_available(value) -> bool:
     count nor a suppressed count, and never 0. Layouts leave such cells out and say so."""
     return isinstance(value, str) and _clean(value) in _NOT_AVAILABLE
 _NIL_DASHES = {"-", "--"}
-_NUMBER = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.0+)?"
+_NUMBER = r"(?:\d{1,3}(?:,\d{3})+|\d{1,3}(?: \d{3})+|\d+)(?:\.0+)?"  # '1,234', '1 234' (thin space too)
 _PLAIN = re.compile(rf"^({_NUMBER})$")
 _FOOTNOTED = re.compile(
     rf"^({_NUMBER})\s*(?:\((?:[a-z]|\d{{1,2}}|note \d+)\)|\[(?:[a-z]|\d{{1,2}}|note \d+)\]"
@@ -370,7 +379,7 @@ _RANGE = re.compile(r"^(\d{1,2})\s*(?:-|to)\s*(\d{1,2})$")
 
 
 def _to_int(number: str) -> int:
-    return int(number.replace(",", "").split(".")[0])
+    return int(number.replace(",", "").replace(" ", "").split(".")[0])
 
 
 def count(

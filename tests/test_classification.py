@@ -878,3 +878,23 @@ def test_a_total_excluding_something_is_noted_not_checked(tmp_path):
     assert result.problems == []
     assert sum(o.count.value for o in result.observations) == 18
     assert any("leaves something out" in n for n in result.notes)
+
+
+@pytest.mark.parametrize("text, year", [("21/22", "2021/22"), ("19/20", "2019/20"), ("16/17", None),
+                                        ("2019/20 (provisional)", "2019/20"), ("2020/21 revised", "2020/21")])
+def test_short_and_annotated_year_headings(text, year):
+    from flows import labels
+
+    assert labels.financial_year(text) == year
+
+
+def test_numbers_with_space_thousands_an_adult_column_and_a_change_row(tmp_path):
+    from flows import labels
+
+    assert labels.count("1 342").value == 1342 and not isinstance(labels.count("1 34"), labels.Count)
+    assert labels.age("18 and over (for context)").kind == labels.ADULT
+    result = read_path(write_xlsx(tmp_path / "reply.xlsx", [
+        ["Year", "Sex comms w/ child", "IIOC - making"], ["2019/20", "1 342", 5], ["2020/21", 20, 6],
+        ["% change", "-98%", "20%"]]))
+    assert result.problems == []
+    assert by_label(result)[("2019/20", "Sex comms w/ child")] == 1342

@@ -613,6 +613,10 @@ def _row_dimension(grid: _Grid, rows, across: set[str], problems: list[Problem],
             continue
         found = _label(label_cells, down)
         ref = sheet.ref(r, label_cells[-1].col)
+        if found is None and _SHARE_WORDS.search(str(label_cells[-1].value)):
+            notes.append(f"row '{label_cells[-1].value}' at {ref} holds shares or changes, not counts: not read")
+            grid.reported.update((r, c) for c in grid.row_cols.get(r, []))
+            continue
         if found is None and _NOT_OFFENCES.search(str(label_cells[-1].value)):
             # 'Number of victims' under the offences: a count of something else, never added
             notes.append(f"row '{label_cells[-1].value}' at {ref} counts victims or people, not offences: not read")
