@@ -898,3 +898,13 @@ def test_numbers_with_space_thousands_an_adult_column_and_a_change_row(tmp_path)
         ["% change", "-98%", "20%"]]))
     assert result.problems == []
     assert by_label(result)[("2019/20", "Sex comms w/ child")] == 1342
+
+
+def test_an_of_which_row_and_a_year_to_date_column_are_not_added(tmp_path):
+    result = read_path(write_xlsx(tmp_path / "reply.xlsx", [
+        ["Offence", "2023/24", "2024/25 Year to date (Apr-Sep 2024)"],
+        ["Sexual grooming", 12, 5], ["   of which: sexual communication with a child (s.15A)", 9, 4],
+        ["IIOC - making", 6, 2], ["Total", 18, 7]]))
+    assert result.problems == []
+    assert by_label(result) == {("2023/24", "Sexual grooming"): 12, ("2023/24", "IIOC - making"): 6}
+    assert any("part of the row above" in n for n in result.notes)

@@ -332,7 +332,7 @@ def test_a_column_of_shares_or_rates_is_not_counted():
                               ["88A", 1, 2, 1.0, 0.01], ["19D", 3, 4, 0.3, 0.02]]))
     assert result.problems == []
     assert sum(o.count.value for o in result.observations) == 10
-    assert "column '% change' at Data!D1 holds shares or rates" in " ".join(result.notes)
+    assert "column '% change' at Data!D1 holds shares, rates" in " ".join(result.notes)
 
 
 def test_no_financial_year_anywhere_is_a_problem():

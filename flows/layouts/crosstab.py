@@ -59,7 +59,10 @@ _PARTIAL_TOTAL = re.compile(r"\b(?:excluding|excl\.?|except|other than|not inclu
 _NOT_OFFENCES = re.compile(r"^(?:number of |no\.? of |total )?(?:victims|suspects|offenders|persons|people|arrests"
                            r"|outcomes|charges)\b", re.I)
 _SHARE_WORDS = re.compile(r"%|\bper ?cent\b|\bpercentage\b|\bproportion\b|\brate\b|\bper 1,?000\b"
-                          r"|^(?:change|difference|increase|decrease|variance|\+/-|\+ ?/ ?-)\b", re.I)
+                          r"|^(?:change|difference|increase|decrease|variance|\+/-|\+ ?/ ?-)\b"
+                          # part of a year: never a financial year's figure
+                          r"|\byear to date\b|\bytd\b|\bto date\b|\bpart year\b", re.I)
+_OF_WHICH = re.compile(r"^\s*(?:of which|of these|including|incl\.?)\b", re.I)  # a part of the row above
 
 
 def _kinds_of_text(text: str) -> set[str]:
@@ -380,8 +383,8 @@ def _read_table(grid: _Grid, first: _Header, reading: Reading, used: set, *, aft
         if _SHARE in grid.kinds.get((cell.row, cell.col), set()):
             below = [(r, cell.col) for r, _, _ in rows if (r, cell.col) in sheet.cells]
             used.update(below + [(cell.row, cell.col)])
-            reading.notes.append(f"column '{cell.value}' at {sheet.ref(cell.row, cell.col)} holds shares or rates, "
-                                 "not counts: not read")
+            reading.notes.append(f"column '{cell.value}' at {sheet.ref(cell.row, cell.col)} holds shares, rates, "
+                                 "changes or part of a year, not a year's counts: not read")
     # the table's cells are accounted for, even when a problem below keeps them out
     used.update((r, c) for r, _, _ in rows for c in data_cols if (r, c) in sheet.cells)
     across = {h.kind for h in headers}
@@ -613,6 +616,12 @@ def _row_dimension(grid: _Grid, rows, across: set[str], problems: list[Problem],
             continue
         found = _label(label_cells, down)
         ref = sheet.ref(r, label_cells[-1].col)
+        if _OF_WHICH.search(str(label_cells[-1].value)):
+            # '  of which: sexual communication with a child': already counted in the row above
+            notes.append(f"row '{str(label_cells[-1].value).strip()}' at {ref} is part of the row above it: not "
+                         "added again")
+            grid.reported.update((r, c) for c in grid.row_cols.get(r, []))
+            continue
         if found is None and _SHARE_WORDS.search(str(label_cells[-1].value)):
             notes.append(f"row '{label_cells[-1].value}' at {ref} holds shares or changes, not counts: not read")
             grid.reported.update((r, c) for c in grid.row_cols.get(r, []))
