@@ -105,12 +105,14 @@ def test_every_reference_row_cites_a_source_and_every_title_names_known_classes(
 
 # --------------------------------------------------------------- files the tests write
 
-def write_xlsx(path: Path, rows, title="Data") -> Path:
+def write_xlsx(path: Path, rows, title="Data", merges=()) -> Path:
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = title
     for row in rows:
         ws.append(list(row))
+    for m in merges:
+        ws.merge_cells(m)
     wb.save(path)
     return path
 
@@ -181,18 +183,10 @@ def test_one_year_not_available_loads_the_other_and_says_so(tmp_path):
 
 
 def test_all_offences_beside_of_which_online_reads_the_online_columns_only(tmp_path):
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "Data"
-    for row in [["Offence", "2019/20", None, "2020/21", None],
-                [None, "All child sexual offences", "of which: online flag", "All child sexual offences",
-                 "of which: online flag"],
-                ["Rape U13 (F)", 40, 3, 38, 5], ["Sex comms w/ child", 20, 18, 25, 22]]:
-        ws.append(row)
-    ws.merge_cells("B1:C1")
-    ws.merge_cells("D1:E1")
-    wb.save(tmp_path / "reply.xlsx")
-    result = read_path(tmp_path / "reply.xlsx")
+    result = read_path(write_xlsx(tmp_path / "reply.xlsx", [
+        ["Offence", "2019/20", None, "2020/21", None],
+        [None, "All child sexual offences", "of which: online flag", "All child sexual offences", "of which: online flag"],
+        ["Rape U13 (F)", 40, 3, 38, 5], ["Sex comms w/ child", 20, 18, 25, 22]], merges=("B1:C1", "D1:E1")))
     assert result.problems == []
     assert by_label(result) == {("2019/20", "Rape U13 (F)"): 3, ("2019/20", "Sex comms w/ child"): 18,
                                 ("2020/21", "Rape U13 (F)"): 5, ("2020/21", "Sex comms w/ child"): 22}
@@ -823,16 +817,9 @@ def test_ages_as_text_after_a_total_column(tmp_path):
 
 
 def test_crimes_beside_victims_under_each_year_reads_the_crimes(tmp_path):
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "Data"
-    for row in [["Offence", "2020/21", None, "2021/22", None], [None, "Crimes", "Victims", "Crimes", "Victims"],
-                ["Rape U13 (F)", 1, 1, 2, 2], ["Sex comms w/ child", 4, 3, 2, 2]]:
-        ws.append(row)
-    ws.merge_cells("B1:C1")
-    ws.merge_cells("D1:E1")
-    wb.save(tmp_path / "reply.xlsx")
-    result = read_path(tmp_path / "reply.xlsx")
+    result = read_path(write_xlsx(tmp_path / "reply.xlsx", [
+        ["Offence", "2020/21", None, "2021/22", None], [None, "Crimes", "Victims", "Crimes", "Victims"],
+        ["Rape U13 (F)", 1, 1, 2, 2], ["Sex comms w/ child", 4, 3, 2, 2]], merges=("B1:C1", "D1:E1")))
     assert result.problems == []
     assert by_label(result) == {("2020/21", "Rape U13 (F)"): 1, ("2020/21", "Sex comms w/ child"): 4,
                                 ("2021/22", "Rape U13 (F)"): 2, ("2021/22", "Sex comms w/ child"): 2}

@@ -19,7 +19,7 @@ from flows.cells.grid import Cell, Sheet
 from flows.labels import Age
 from flows.layouts.columns import COUNT, role_of
 from flows.layouts.context import SheetContext
-from flows.layouts.fields import group_members
+from flows.layouts.fields import figure_cell, group_members
 from flows.layouts.figures import Figure, Over, blank_cells_note, check_and_record, offence_key
 from flows.layouts.region import is_footnote, number_cells, stray_numbers
 from flows.observations import CALENDAR_YEARS, Count, Problem, Reading
@@ -424,14 +424,11 @@ def _read_table(grid: _Grid, first: _Header, reading: Reading, used: set, *, aft
                 blanks.append(ref)
                 continue
             used.add((r, col))
-            unavailable = labels.not_available(cell.value)  # no figure: 0 for the checks only
-            c = Count.known(0, raw=str(cell.value).strip()) if unavailable else ctx.count(cell.value)
-            if isinstance(c, Problem):
-                problems.append(Problem(f"{ref}: {c.message}", source=ref))
+            read = figure_cell(cell.value, ref, ctx)
+            if isinstance(read, Problem):
+                problems.append(read)
                 continue
-            if c is None:
-                problems.append(Problem(f"{ref} holds '{cell.value}' where a figure should be", source=ref))
-                continue
+            c, unavailable = read
             dims = {k: v for k, v in col_key.items() if k != _UNKNOWN}
             unknown = row_key.get(_UNKNOWN, "") or col_key.get(_UNKNOWN, "")
             for dim, v in row_key.items():

@@ -9,7 +9,7 @@ from flows import labels
 from flows.cells.grid import Sheet
 from flows.labels import Age
 from flows.layouts.figures import Over
-from flows.observations import CALENDAR_YEARS, UNKNOWN_OFFENCE, Problem
+from flows.observations import CALENDAR_YEARS, UNKNOWN_OFFENCE, Count, Problem
 
 
 def _blank(v) -> bool:
@@ -112,3 +112,17 @@ def online_field(sheet: Sheet, row: int, col: int | None) -> bool | Problem:
         return False
     ref = sheet.ref(row, col)
     return Problem(f"'{_text(v)}' at {ref} does not say whether the online flag applies", source=ref)
+
+
+def figure_cell(value, ref: str, context) -> tuple[Count, bool] | Problem:
+    """A table cell as a figure: (count, not available), or the Problem it is. A cell
+    that says 'n/a' or 'Not available' is 0 for the checks only (never loaded); text
+    where a figure should be, or a count that cannot be trusted, is a Problem."""
+    if labels.not_available(value):
+        return Count.known(0, raw=str(value).strip()), True
+    c = context.count(value)
+    if isinstance(c, Problem):
+        return Problem(f"{ref}: {c.message}", source=ref)
+    if c is None:
+        return Problem(f"{ref} holds '{value}' where a figure should be", source=ref)
+    return c, False

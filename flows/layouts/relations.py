@@ -13,10 +13,10 @@ from flows import labels
 from flows.cells.grid import Sheet
 from flows.labels import Age
 from flows.layouts.context import SheetContext
-from flows.layouts.fields import group_members
+from flows.layouts.fields import figure_cell, group_members
 from flows.layouts.figures import Figure, Over, blank_cells_note, check_and_record
 from flows.layouts.region import parse_range, stray_numbers
-from flows.observations import CALENDAR_YEARS, Count, Problem, Reading
+from flows.observations import CALENDAR_YEARS, Problem, Reading
 
 NAME = "relations"
 DIRECTIONS = ("up", "down", "left", "right")
@@ -102,14 +102,11 @@ def read(sheet: Sheet, context: SheetContext, *, figures: str, relations: dict[s
                 blanks.append(ref)
                 continue
             used.add((r, c))
-            unavailable = labels.not_available(cell.value)
-            count = Count.known(0, raw=str(cell.value).strip()) if unavailable else context.count(cell.value)
-            if isinstance(count, Problem):
-                problems.append(Problem(f"{ref}: {count.message}", source=ref))
+            read = figure_cell(cell.value, ref, context)
+            if isinstance(read, Problem):
+                problems.append(read)
                 continue
-            if count is None:
-                problems.append(Problem(f"{ref} holds '{cell.value}' where a figure should be", source=ref))
-                continue
+            count, unavailable = read
             dims: dict[str, object] = {}
             offence_ref = ""
             bad = False
