@@ -895,3 +895,12 @@ def test_an_of_which_row_and_a_year_to_date_column_are_not_added(tmp_path):
     assert result.problems == []
     assert by_label(result) == {("2023/24", "Sexual grooming"): 12, ("2023/24", "IIOC - making"): 6}
     assert any("part of the row above" in n for n in result.notes)
+
+
+def test_a_calendar_year_column_beside_financial_year_columns_is_left_out(tmp_path):
+    result = read_path(write_xlsx(tmp_path / "reply.xlsx", [
+        ["Offence", "Calendar year 2021", "Financial year 2021/22"], ["Sex comms w/ child", 9, 7],
+        ["IIOC - making", 4, 5]]))
+    assert result.problems == []
+    assert by_label(result) == {("2021/22", "Sex comms w/ child"): 7, ("2021/22", "IIOC - making"): 5}
+    assert any("calendar year, not a financial year" in n for n in result.notes)

@@ -146,6 +146,7 @@ class _Header:
 class _Table:
     header_rows: list[_Header]
     columns: dict[int, dict[str, object]] = field(default_factory=dict)  # col -> dim -> value/Over
+    skip: set[int] = field(default_factory=set)  # columns left out (a calendar year beside financial years)
     first_col: int = 0
     last_row: int = 0
 
@@ -250,6 +251,8 @@ class _Grid:
         for c, ks in labelled.items():
             if c in cols_k or _TOTAL in ks:
                 continue
+            if kind == YEAR and ks == {CALYEAR}:
+                continue  # a calendar year beside financial years: its column is left out (_read_table)
             if ks & {YEAR, CALYEAR, OFFENCE, AGE} and not (AGE in ks and not self.figures_below(row, c)
                                                             and labels.age(self.value(row, c)).kind == labels.UNKNOWN):
                 return None  # a row label of another kind: a data row, not a header
@@ -378,7 +381,15 @@ def _read_table(grid: _Grid, first: _Header, reading: Reading, used: set, *, aft
             ))
 
     # -- the rows
+    calendar = [c for c in grid.rows.get(first.row, []) if first.kind == YEAR and c.col not in data_cols
+                and grid.kinds.get((c.row, c.col)) == {CALYEAR}]
+    table.skip = {c.col for c in calendar}
     rows = _data_rows(grid, table, headers, used)
+    for cell in calendar:
+        below = [(r, cell.col) for r, _, _ in rows if (r, cell.col) in sheet.cells]
+        used.update(below + [(cell.row, cell.col)])
+        reading.notes.append(f"column '{cell.value}' at {sheet.ref(cell.row, cell.col)} is a calendar year, "
+                             "not a financial year: not read")
     for cell in grid.rows.get(headers[-1].row, []):
         if _SHARE in grid.kinds.get((cell.row, cell.col), set()):
             below = [(r, cell.col) for r, _, _ in rows if (r, cell.col) in sheet.cells]
@@ -496,7 +507,7 @@ def _data_rows(grid: _Grid, table: _Table, headers: list[_Header], used: set) ->
             continue
         if is_footnote(cells) and not any(grid.kinds.get((c.row, c.col)) for c in cells):
             break  # a footnote, wherever it starts
-        label_cells = [c for c in cells if c.col < first_col]
+        label_cells = [c for c in cells if c.col < first_col and c.col not in table.skip]
         figures = [c for c in cells if c.col in data_cols]
         if not figures:
             if label_cells and all(_row_label_kinds(grid, [c]) - {YEAR, CALYEAR} for c in label_cells) and \
