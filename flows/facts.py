@@ -17,7 +17,7 @@ from flows.discover import Round
 from flows.forces import load_forces
 from flows.classification import Classification, group_of
 from flows.labels import match_offence, normalise, offence_code
-from flows.observations import Observation
+from flows.observations import NIL_LAYOUT, Observation
 from flows.offences import load_offences
 from flows.reading import ReplyReading
 from flows.reviews import Review, load_reviews
@@ -203,7 +203,7 @@ def _without_nil_beside_figures(tables: list[_Table]) -> list[_Table]:
     """A nil return in words ('no offences were recorded') stands for a force-year only
     when none of the force's files gives figures for it: beside a table it is a covering
     note's remark, and must not make the table a conflict."""
-    figures = [t for t in tables if t.reading.layout != st.NIL_LAYOUT]
+    figures = [t for t in tables if t.reading.layout != NIL_LAYOUT]
     return figures or tables
 
 

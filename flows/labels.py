@@ -246,6 +246,12 @@ def parse_date(value, *, serial: bool = False, month_first: bool = False) -> dat
     return None
 
 
+# ------------------------------------------------------------------------------ sex
+
+SEX_WORDS = frozenset({"female", "females", "girl", "girls", "male", "males", "boy", "boys", "f", "m"})
+"""Headings that split figures by the victim's sex (normalised, as `normalise` gives them)."""
+
+
 # ----------------------------------------------------------------------------- ages
 
 EXACT = "exact"        # min == max

@@ -23,6 +23,11 @@ class Count:
         return cls(value=n, lower=n, upper=n, suppressed=False, raw=raw or str(n))
 
 
+NIL_LAYOUT = "nil"
+"""The layout of a reply (a sheet or a letter) that says in words that nothing was
+recorded: facts.py lets any figures the force gives elsewhere win over it."""
+
+
 @dataclass(frozen=True, slots=True)
 class Observation:
     """One number of a reply: a table cell, or one record of a record-level list (count 1)."""
@@ -78,3 +83,8 @@ class Reading:
     totals: list[Observation] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+
+
+def nil_observations(years: list[str], where: str, table: str) -> list[Observation]:
+    """A nil return: 0 for each financial year it names, sourced to the words that say so."""
+    return [Observation(fy, None, None, None, Count.known(0, raw="nil"), where, table) for fy in years]

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flows.discover import ReplyFile
-from flows.observations import TOTAL_MISMATCH, Observation
+from flows.observations import NIL_LAYOUT, TOTAL_MISMATCH, Observation, nil_observations
 
 
 # Statuses a reply file can end with (returns.status).
@@ -108,16 +108,12 @@ def read_reply(reply: ReplyFile) -> ReplyReading:
     )
 
 
-NIL_LAYOUT = "nil"  # the layout of a reply that says in words that nothing was recorded
-
-
 def nil_letter(reply: ReplyFile) -> ReplyReading | None:
     """A letter (txt, docx, pdf) that says no offences were recorded in the years it names:
     a nil return, 0 for each year. facts.py drops it for any force-year the force's other
     files give figures for, since a covering note's 'no offences were recorded where ...'
     must never cancel a table."""
     from flows.layouts.context import nil_years
-    from flows.observations import Count
 
     sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", letter_text(reply.path)) if s.strip()]
     found = nil_years(sentences)
@@ -126,9 +122,7 @@ def nil_letter(reply: ReplyFile) -> ReplyReading | None:
     years, at = found
     where = f"the letter: '{sentences[at][:120]}'"
     return ReplyReading(
-        reply, LOADED, layout=NIL_LAYOUT,
-        observations=[Observation(fy, None, None, None, Count.known(0, raw="nil"), where, reply.rel_path)
-                      for fy in years],
+        reply, LOADED, layout=NIL_LAYOUT, observations=nil_observations(years, where, reply.rel_path),
         notes=[f"{reply.rel_path}: a nil return in words ({', '.join(years)})"],
     )
 

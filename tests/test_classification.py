@@ -346,23 +346,10 @@ def test_readers_in_threads_get_exactly_what_a_serial_read_gets(tmp_path):
     assert threaded == serial * 4
 
 
-def write_xls(path: Path, rows, merges=()) -> Path:
-    import xlwt
-
-    wb = xlwt.Workbook()
-    ws = wb.add_sheet("Sheet1")
-    for r, row in enumerate(rows):
-        for c, v in enumerate(row):
-            if v is not None:
-                ws.write(r, c, v)
-    for m in merges:
-        ws.merge(*m)
-    wb.save(str(path))
-    return path
-
-
 def test_an_old_xls_with_years_as_rows_and_offence_groups_as_columns(tmp_path):
-    path = write_xls(tmp_path / "reply.xls", [
+    from corpus import xls
+
+    path = xls(tmp_path / "reply.xls", [
         ["Online child sexual offences"], [],
         ["Year", "Rape", "Sexual assault", "Child sexual activity", "Indecent images of children",
          "Sexual grooming", "Other", "Total"],
@@ -375,7 +362,7 @@ def test_an_old_xls_with_years_as_rows_and_offence_groups_as_columns(tmp_path):
         totals[o.financial_year] = totals.get(o.financial_year, 0) + o.count.value
     assert totals == {"2015/16": 108, "2016/17": 114}
     # 'Other' names no class: loaded unclassified because each year's Total needs it
-    assert {o.source for o in result.observations if o.unclassified} == {"Sheet1!G4", "Sheet1!G5"}
+    assert {o.source for o in result.observations if o.unclassified} == {"Data!G4", "Data!G5"}
     assert {classify(o.offence).classes for o in result.observations if o.offence == "Rape"} == \
         {frozenset({"19C", "19D", "19F", "19G"})}
 

@@ -16,7 +16,7 @@ from flows.layouts import crosstab, long, mapping, records
 from flows.layouts.context import SheetContext, nil_return, sheet_context
 from flows.layouts.mapping import Recipe, load_mappings
 from flows.layouts.region import number_cells, online_only, online_rows, range_of, restrict, visible
-from flows.observations import CALENDAR_YEARS, Count, Observation, Problem, Reading
+from flows.observations import CALENDAR_YEARS, NIL_LAYOUT, Observation, Problem, Reading, nil_observations
 
 __all__ = ["CONFIDENT", "FileReading", "LAYOUTS", "Recipe", "SheetContext", "load_mappings",
            "read_file", "read_sheet"]
@@ -231,14 +231,11 @@ def read_file(workbook: Workbook, *, file_name: str, mappings: Iterable[Recipe] 
         # a letter that says nothing was recorded, and no figures anywhere in the file
         for name, years, where in nil_sheets:
             out.sheets[name] = "nil return"
-            out.observations.extend(
-                Observation(fy, None, None, None, Count.known(0, raw="nil"), where, where) for fy in years)
+            out.observations.extend(nil_observations(years, where, where))
             out.notes.append(f"sheet '{name}': a nil return in words at {where} ({', '.join(years)})")
-        used.append("nil")  # reading.NIL_LAYOUT: facts.py lets figures elsewhere win over it
-    else:
-        out.notes.extend(f"sheet '{name}' has no figures: skipped" for name, _, _ in nil_sheets)
+        used.append(NIL_LAYOUT)
     out.notes.extend(f"sheet '{name}' has no figures: skipped" for name, why in out.sheets.items()
-                     if why == "skipped: no figures" and name not in {n for n, _, _ in nil_sheets})
+                     if why == "skipped: no figures")
     out.layout = "+".join(used) if used else "none"
     return out
 

@@ -30,7 +30,6 @@ YEAR, CALYEAR, AGE, OFFENCE, SEX = "year", "calendar year", "age", "offence", "s
 DIMENSIONS = (YEAR, CALYEAR, AGE, OFFENCE, SEX)
 # The victim's sex splits figures ('Female' / 'Male' under each year): the figures are
 # told apart and added up, and each sex's Total covers only its own (Figure.split).
-_SEX_WORDS = {"female", "females", "girl", "girls", "male", "males", "boy", "boys", "f", "m"}
 _WEAK_AGE = "weak age"  # a bare number that may be an age: only with other ages or an 'age' heading
 _TOTAL, _GROUP = "total", "group"
 _MEASURE = "measure"  # a row labelled 'Number of offences': the table's only row, no dimension
@@ -75,7 +74,7 @@ def _kinds_of_text(text: str) -> set[str]:
     if labels.total_label(text):
         return {_TOTAL}
     kinds = set()
-    if labels.normalise(text) in _SEX_WORDS:
+    if labels.normalise(text) in labels.SEX_WORDS:
         return {SEX}
     if labels.is_calendar_year(text):
         kinds.add(CALYEAR)

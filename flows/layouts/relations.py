@@ -21,8 +21,7 @@ from flows.observations import CALENDAR_YEARS, Problem, Reading
 NAME = "relations"
 DIRECTIONS = ("up", "down", "left", "right")
 DIMENSIONS = ("year", "offence", "age", "sex")
-_SEXES = {"female", "females", "girl", "girls", "male", "males", "boy", "boys", "unknown", "not known",
-          "not recorded", "other"}
+_SEXES = labels.SEX_WORDS | {"unknown", "not known", "not recorded", "other"}  # a split's headings
 
 _STEP = {"up": (-1, 0), "down": (1, 0), "left": (0, -1), "right": (0, 1)}
 
@@ -37,7 +36,7 @@ def _names(dim: str, v) -> bool:
     if dim == "age":
         return labels.age(v).kind not in (labels.NOT_AGE,)
     if dim == "sex":
-        return text.lower() in _SEXES
+        return labels.normalise(text) in _SEXES
     return isinstance(v, str) and not labels.financial_year(text)
 
 
