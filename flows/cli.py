@@ -71,6 +71,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--warehouse", type=Path, default=DEFAULT_WAREHOUSE)
     p.set_defaults(func=cmd_serve)
 
+    p = sub.add_parser("export", help="write the marts and offences as csv, xlsx or parquet, small counts withheld")
+    p.add_argument("--format", dest="fmt", required=True, choices=["csv", "xlsx", "parquet"])
+    p.add_argument("--out", type=Path, default=DEFAULT_WAREHOUSE.parent / "exports",
+                   help="folder to write into (default: warehouse/exports)")
+    p.add_argument("--warehouse", type=Path, default=DEFAULT_WAREHOUSE)
+    p.add_argument("--table", dest="tables", action="extend", nargs="+", metavar="NAME",
+                   help="only these tables (names or patterns like 'force_*'; default: every mart and offences)")
+    p.add_argument("--rule", type=Path, default=None,
+                   help="small-count disclosure rule (default: schemas/disclosure.yaml)")
+    p.set_defaults(func=cmd_export)
+
     args = parser.parse_args(argv)
     try:
         return args.func(args)
@@ -257,6 +268,27 @@ def cmd_serve(args) -> int:
     from flows.deployment import serve
 
     serve(args.raw.resolve(), args.warehouse.resolve())
+    return 0
+
+
+def cmd_export(args) -> int:
+    if not args.warehouse.is_file():
+        print(f"foi export: no warehouse at {args.warehouse}; run `foi refresh` first", file=sys.stderr)
+        return 2
+    if args.rule is not None and not args.rule.is_file():
+        print(f"foi export: no such rule file: {args.rule}", file=sys.stderr)
+        return 2
+    from flows.disclosure import load_rule
+    from flows.export import ExportError, export
+
+    try:
+        rule = load_rule(args.rule)
+        written = export(args.warehouse, args.out, args.fmt, args.tables, rule)
+    except (ExportError, ValueError) as exc:
+        print(f"foi export: {exc}", file=sys.stderr)
+        return 2
+    for path in written:
+        print(path)
     return 0
 
 
