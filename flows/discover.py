@@ -3,11 +3,17 @@
 The folder layout is the contract with the people who file replies (raw/README.md).
 Each file is identified by the sha256 of its bytes, so caches and the warehouse know a
 reply by what it holds, not where it was put.
+
+The raw folder is a boundary: symbolic links (to files or folders, inside or outside it)
+and anything that is not a regular file (a pipe would block a reader for ever) are
+never opened, only reported. Raw files are never changed or moved.
 """
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +36,7 @@ class ReplyFile:
     file_type: str  # 'xlsx', 'xls', 'ods', 'csv'; otherwise the suffix ('pdf', 'docx') or 'none'
     is_data: bool
     problem: str | None = None
+    not_opened: bool = False  # a symbolic link or not a regular file: reported, never opened
 
 
 @dataclass
@@ -61,7 +68,13 @@ def discover_raw(raw_dir: Path) -> tuple[list[Round], list[str]]:
     raw_dir = Path(raw_dir)
     rounds, problems = [], []
     for child in sorted(raw_dir.iterdir()):
-        if not child.is_dir() or is_litter(child):
+        if is_litter(child):
+            continue
+        if child.is_symlink():
+            problems.append(f"raw/{child.name}: not read: it is a symbolic link, and links are never "
+                            "followed out of the raw folder; move the folder itself here")
+            continue
+        if not child.is_dir():
             continue
         if not ROUND_NAME.match(child.name):
             problems.append(
@@ -72,6 +85,44 @@ def discover_raw(raw_dir: Path) -> tuple[list[Round], list[str]]:
     return rounds, problems
 
 
+_REGULAR, _LINK, _SPECIAL = "file", "symbolic link", "not a regular file"
+
+
+def _entries(folder: Path) -> list[tuple[Path, str]]:
+    """Every entry under `folder`, sorted, with its kind; links are listed, not followed."""
+    out = []
+    for top, dirs, files in os.walk(folder, followlinks=False):
+        for name in dirs:
+            if os.path.islink(os.path.join(top, name)):
+                out.append((Path(top, name), _LINK))
+        for name in files:
+            path = Path(top, name)
+            try:
+                mode = os.lstat(path).st_mode
+            except OSError:
+                continue  # gone since it was listed
+            out.append((path, _LINK if stat.S_ISLNK(mode) else _REGULAR if stat.S_ISREG(mode) else _SPECIAL))
+    return sorted(out)
+
+
+def _not_opened(round_name: str, folder: str, force_code: str | None, path: Path, raw_dir: Path,
+                kind: str) -> ReplyFile:
+    """A link or special file: reported with its place, identified by what it points at."""
+    target = os.readlink(path) if kind == _LINK else kind
+    if kind == _LINK:
+        why = (f"is a symbolic link (to {target}); links are never followed, inside the raw folder "
+               "or out of it: not opened. Copy the file itself into the force's folder")
+    else:
+        why = "is not a regular file (a pipe, socket or device): not opened"
+    return ReplyFile(
+        round=round_name, force_folder=folder, force_code=force_code, path=path,
+        rel_path=path.relative_to(raw_dir).as_posix(),
+        sha256=hashlib.sha256(f"{kind}:{target}".encode()).hexdigest(), size_bytes=0,
+        file_type=DATA_TYPES.get(path.suffix.lower(), path.suffix.lower().lstrip(".") or "none"),
+        is_data=False, problem=why, not_opened=True,
+    )
+
+
 def discover_round(round_dir: Path, raw_dir: Path | None = None) -> Round:
     round_dir = Path(round_dir)
     raw_dir = Path(raw_dir) if raw_dir is not None else round_dir.parent
@@ -79,6 +130,11 @@ def discover_round(round_dir: Path, raw_dir: Path | None = None) -> Round:
     folders_by_force: dict[str, list[str]] = {}
     for folder in sorted(round_dir.iterdir()):
         if is_litter(folder):
+            continue
+        if folder.is_symlink():
+            rnd.problems.append(
+                f"{rnd.name}/{folder.name}: not read: it is a symbolic link, and links are never "
+                "followed out of the raw folder; put the force's files themselves here")
             continue
         if not folder.is_dir():
             rnd.problems.append(
@@ -91,10 +147,13 @@ def discover_round(round_dir: Path, raw_dir: Path | None = None) -> Round:
         except ForceNameError as exc:
             force_code, problem = None, f"{rnd.name}/{folder.name}: {exc}"
             rnd.problems.append(problem)
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        for path, kind in _entries(folder):
             if any(is_litter(Path(part)) for part in path.relative_to(folder).parts):
                 continue
             suffix = path.suffix.lower()
+            if kind != _REGULAR:
+                rnd.files.append(_not_opened(rnd.name, folder.name, force_code, path, raw_dir, kind))
+                continue
             rnd.files.append(ReplyFile(
                 round=rnd.name,
                 force_folder=folder.name,

@@ -35,7 +35,7 @@ STATED_TOTALS_COLUMNS = [
 ]
 RETURNS_COLUMNS = [
     "round", "force_code", "force_folder", "path", "sha256", "file_type", "size_bytes",
-    "layout", "status", "message", "rows_loaded",
+    "layout", "status", "reason", "message", "personal_data", "rows_loaded",
 ]
 FORCE_REPLIES_COLUMNS = ["round", "force_code", "force_name", "reply", "message"]
 
@@ -383,7 +383,9 @@ def _returns_frame(readings: list[ReplyReading], rows_loaded: dict[int, int]) ->
         cols["size_bytes"].append(reply.size_bytes)
         cols["layout"].append(r.layout)
         cols["status"].append(r.status)
+        cols["reason"].append(r.reason)
         cols["message"].append(message or None)
+        cols["personal_data"].append("; ".join(r.personal_data) or None)
         cols["rows_loaded"].append(rows_loaded.get(id(r), 0))
     return _frame(cols, RETURNS_COLUMNS, ints=("size_bytes", "rows_loaded"))
 

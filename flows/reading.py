@@ -29,6 +29,18 @@ NO_DATA = "no_data"
 TOTALS_DISAGREE = "totals_disagree"
 EXCLUDED_BY_REVIEW = "excluded_by_review"
 
+# Why a file was not read, for code to act on (ReplyReading.reason); the message says
+# the same for people. Limits and budgets add their name: 'limit:archive_member_bytes',
+# 'budget:read_seconds' (flows.isolation).
+UNREADABLE = "unreadable"  # not a spreadsheet we can open: damaged, encrypted, not a workbook
+READER_FAILED = "reader_failed"  # a bug in the reader: the file may be fine
+LAYOUT_DOUBTS = "layout"  # read, but the reader is not sure of every figure (layout problems)
+NOT_OPENED = "path"  # a symbolic link, or not a regular file: never opened (flows.discover)
+
+
+def limit_reason(limit: str) -> str:
+    return f"limit:{limit}"
+
 
 @dataclass
 class ReplyReading:
@@ -40,10 +52,19 @@ class ReplyReading:
     totals: list[Observation] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     refusal: str | None = None  # 'section 12', 'section 40' when a letter says so
+    reason: str | None = None  # why it was not loaded, for code (UNREADABLE, 'limit:<name>', ...)
+    # where the file seemed to hold personal data: sheet and cells, never the values
+    personal_data: list[str] = field(default_factory=list)
 
 
-def read_reply(reply: ReplyFile) -> ReplyReading:
-    """Read one file; never raises for bad input."""
+def read_reply(reply: ReplyFile, limits=None) -> ReplyReading:
+    """Read one file within `limits` (default schemas/limits.yaml); never raises for bad
+    input, except MemoryError, which flows.isolation turns into its budget's verdict."""
+    if reply.not_opened:
+        return ReplyReading(reply, QUARANTINED, message=f"{reply.rel_path}: {reply.problem}", reason=NOT_OPENED)
+    if reply.path.is_symlink() or not reply.path.is_file():  # replaced since it was found
+        return ReplyReading(reply, QUARANTINED, reason=NOT_OPENED,
+                            message=f"{reply.rel_path}: is no longer a regular file: not opened")
     if reply.force_code is None:
         return ReplyReading(reply, UNMATCHED_FORCE, message=reply.problem or "folder matches no force")
     if not reply.is_data:
@@ -57,24 +78,30 @@ def read_reply(reply: ReplyFile) -> ReplyReading:
                 return nil
         return ReplyReading(reply, NOT_MACHINE_READABLE, message=message, refusal=refusal)
 
-    from flows.cells import UnreadableFile, read_workbook
+    from flows.cells import LimitExceeded, UnreadableFile, read_workbook
     from flows.layouts import read_file
 
     try:
-        workbook = read_workbook(reply.path)
+        workbook = read_workbook(reply.path, limits)
+    except MemoryError:
+        raise
+    except LimitExceeded as exc:
+        return ReplyReading(reply, QUARANTINED, message=f"{reply.rel_path}: {exc}", reason=limit_reason(exc.limit))
     except UnreadableFile as exc:
-        return ReplyReading(reply, QUARANTINED, message=f"{reply.rel_path}: {exc}")
+        return ReplyReading(reply, QUARANTINED, message=f"{reply.rel_path}: {exc}", reason=UNREADABLE)
     except Exception as exc:  # a reader bug must not stop the round; say which file
         return ReplyReading(
-            reply, QUARANTINED,
+            reply, QUARANTINED, reason=READER_FAILED,
             message=f"{reply.rel_path}: could not be opened ({type(exc).__name__}: {exc})",
         )
     try:
         found = read_file(workbook, file_name=reply.path.name, force_code=reply.force_code,
                           round_name=reply.round)
+    except MemoryError:
+        raise
     except Exception as exc:
         return ReplyReading(
-            reply, QUARANTINED,
+            reply, QUARANTINED, reason=READER_FAILED,
             message=f"{reply.rel_path}: the reader failed ({type(exc).__name__}: {exc})",
         )
     if found.problems:
@@ -93,7 +120,7 @@ def read_reply(reply: ReplyFile) -> ReplyReading:
             )
         return ReplyReading(
             reply, QUARANTINED, layout=found.layout, notes=list(found.notes),
-            message=f"{reply.rel_path}: {detail}",
+            message=f"{reply.rel_path}: {detail}", reason=LAYOUT_DOUBTS,
         )
     if not found.observations:
         return ReplyReading(

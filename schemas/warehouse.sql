@@ -24,7 +24,9 @@ CREATE TABLE returns (
     size_bytes   BIGINT,
     layout       VARCHAR,                -- which reader layout read it
     status       VARCHAR NOT NULL,       -- loaded, not_machine_readable, quarantined, totals_disagree, excluded_by_review, conflict, duplicate, unmatched_force, no_data
+    reason       VARCHAR,                -- why not loaded, for code: unreadable, limit:<name>, budget:<name>, path, layout, personal_data, reader_failed, reader_crashed
     message      VARCHAR,                -- why, whenever it is not loaded; notes when loaded
+    personal_data VARCHAR,               -- where the file seemed to hold personal data (sheet and cells, never the values); NULL if nowhere
     rows_loaded  INTEGER NOT NULL
 );
 

@@ -224,9 +224,9 @@ def test_force_audit(tmp_path):
     offences = pd.DataFrame([row(TVP, "2016/17", "88A", None, 9), row(TVP, "2016/17", "86", None, None, suppressed=True),
                              row(TVP, "2015/16", "88A", None, 4)], columns=OFFENCES_COLUMNS)
     returns = pd.DataFrame([
-        [NEW, TVP, "TVP", f"{NEW}/TVP/a.xlsx", "1" * 64, "xlsx", 10, "crosstab", "loaded", None, 3],
-        [NEW, TVP, "TVP", f"{NEW}/TVP/letter.pdf", "2" * 64, "pdf", 10, None, "not_machine_readable", "letter", 0],
-        [NEW, TVP, "TVP", f"{NEW}/TVP/b.csv", "3" * 64, "csv", 10, None, "quarantined", "b.csv: unsure at line 4", 0],
+        [NEW, TVP, "TVP", f"{NEW}/TVP/a.xlsx", "1" * 64, "xlsx", 10, "crosstab", "loaded", None, None, None, 3],
+        [NEW, TVP, "TVP", f"{NEW}/TVP/letter.pdf", "2" * 64, "pdf", 10, None, "not_machine_readable", None, "letter", None, 0],
+        [NEW, TVP, "TVP", f"{NEW}/TVP/b.csv", "3" * 64, "csv", 10, None, "quarantined", "layout", "b.csv: unsure at line 4", None, 0],
     ], columns=RETURNS_COLUMNS)
     replies = pd.DataFrame([[NEW, TVP, "Thames Valley", "data", None],
                             [NEW, KENT, "Kent", "no_reply", "no folder"]], columns=FORCE_REPLIES_COLUMNS)

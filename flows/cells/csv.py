@@ -10,7 +10,7 @@ import csv
 import io
 from pathlib import Path
 
-from flows.cells.errors import UnreadableFile
+from flows.cells.errors import LimitExceeded, UnreadableFile
 from flows.cells.grid import Cell, Sheet, Workbook
 
 DELIMITERS = (",", ";", "\t", "|")
@@ -19,12 +19,21 @@ _BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", 
 _NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 
 
-def read_csv(path: str | Path) -> Workbook:
+def read_csv(path: str | Path, limits=None) -> Workbook:
+    from flows.limits import load_limits
+
     path = Path(path)
+    limits = limits if limits is not None else load_limits()
     try:
+        size = path.stat().st_size
+        if size > limits.csv_bytes:
+            raise LimitExceeded(path, "csv_bytes", f"{size:,} bytes", limits.csv_bytes, "is a text file of")
         data = path.read_bytes()
     except OSError as exc:
         raise UnreadableFile(path, f"cannot be opened ({exc.strerror or exc})") from exc
+    lines = data.count(b"\n") + 1
+    if lines > limits.csv_lines:
+        raise LimitExceeded(path, "csv_lines", f"{lines:,} lines", limits.csv_lines, "is a text file of")
     text, _encoding = decode(path, data)
     sheet = Sheet(name=path.name, is_csv=True)
     sheet.cells = parse(path, text)

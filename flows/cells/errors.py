@@ -15,3 +15,17 @@ class UnreadableFile(Exception):
         self.path = str(path)
         self.reason = reason
         super().__init__(f"{Path(path).name}: {reason}")
+
+
+class LimitExceeded(UnreadableFile):
+    """A file beyond one of the limits: `limit` is its name in schemas/limits.yaml."""
+
+    def __init__(self, path: str | Path, limit: str, found: str, allowed: int | float, what: str) -> None:
+        self.limit = limit
+        self.found = found
+        self.allowed = allowed
+        super().__init__(
+            path,
+            f"{what} {found}, beyond the limit {limit} = {allowed:,} (schemas/limits.yaml); "
+            f"not read. If the reply is genuine, raise {limit} and refresh again",
+        )

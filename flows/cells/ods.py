@@ -15,24 +15,29 @@ from pathlib import Path
 
 from defusedxml.ElementTree import iterparse
 
-from flows.cells.errors import UnreadableFile
+from flows.cells.errors import LimitExceeded, UnreadableFile
 from flows.cells.grid import MergedRange, Workbook
-from flows.cells.values import SheetFormat, Spans, read_book
+from flows.cells.values import SheetFormat, Spans, check_sheet_size, read_book
 
 TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
 STYLE = "{urn:oasis:names:tc:opendocument:xmlns:style:1.0}"
+OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
 CALCEXT = "{urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0}"
 _HIDDEN_VISIBILITY = ("collapse", "filter")
+NO_SAVED_VALUE = "a formula with no saved value"  # as flows.cells.xlsx shows it
 
 
-def read_ods(path: str | Path) -> Workbook:
-    return read_book(Path(path), "ods", _formatting, lambda: SheetFormat(merged=[]))
+def read_ods(path: str | Path, limits=None) -> Workbook:
+    from flows.limits import load_limits
+
+    limits = limits if limits is not None else load_limits()
+    return read_book(Path(path), "ods", _formatting, lambda: SheetFormat(merged=[]), limits)
 
 
-def _formatting(path: Path) -> dict[str, SheetFormat]:
+def _formatting(path: Path, limits) -> dict[str, SheetFormat]:
     try:
         with zipfile.ZipFile(path) as z, z.open("content.xml") as f:
-            return _parse_content(f)
+            return _parse_content(f, path, limits)
     except (zipfile.BadZipFile, zlib.error, KeyError, EOFError, OSError, ValueError) as exc:
         raise UnreadableFile(path, f"has a damaged content.xml ({exc})") from exc
     except SyntaxError as exc:  # ElementTree.ParseError
@@ -44,7 +49,10 @@ def _count(el, attr: str) -> int:
     return int(value) if value.isdigit() and int(value) > 0 else 1
 
 
-def _parse_content(f) -> dict[str, SheetFormat]:
+def _parse_content(f, path: Path, limits) -> dict[str, SheetFormat]:
+    """Formatting by sheet. Counts each sheet's cells with values as calamine will
+    expand them (a cell repeated 1,000 times across a row repeated 1,000,000 times is
+    a billion cells) and stops at the limits before calamine does."""
     hidden_styles: set[str] = set()
     out: dict[str, SheetFormat] = {}
     depth = 0  # tables nest inside cells (sub-tables); only the outer grid counts
@@ -55,6 +63,7 @@ def _parse_content(f) -> dict[str, SheetFormat]:
     row = col = next_col = 1
     current_row, current_reps = 1, 1
     pending_error: tuple[int, int, int] | None = None  # row, col, repeats of an error cell
+    sheet_name, filled = "", 0  # cells with values in the current sheet, repeats expanded
     for event, el in iterparse(f, events=("start", "end")):
         tag = el.tag
         if event == "end":
@@ -82,7 +91,12 @@ def _parse_content(f) -> dict[str, SheetFormat]:
             depth += 1
             if depth == 1:
                 fmt = SheetFormat(hidden=el.get(TABLE + "style-name") in hidden_styles, merged=[])
-                out[el.get(TABLE + "name", "")] = fmt
+                sheet_name = el.get(TABLE + "name", "")
+                out[sheet_name] = fmt
+                filled = 0
+                if len(out) > limits.sheets:
+                    raise LimitExceeded(path, "sheets", f"more than {limits.sheets:,} sheets", limits.sheets,
+                                        "is a workbook of")
                 hidden_rows, hidden_cols = [], []
                 row, next_col = 1, 1
         elif depth != 1 or fmt is None:
@@ -101,6 +115,10 @@ def _parse_content(f) -> dict[str, SheetFormat]:
             col = 1
         elif tag in (TABLE + "table-cell", TABLE + "covered-table-cell"):
             n = _count(el, "number-columns-repeated")
+            if el.get(OFFICE + "value-type") is not None:
+                filled += n * current_reps
+                if filled > limits.sheet_cells or current_row + current_reps - 1 > limits.sheet_rows:
+                    check_sheet_size(path, sheet_name, current_row + current_reps - 1, col + n - 1, filled, limits)
             spans_cols = _count(el, "number-columns-spanned")
             spans_rows = _count(el, "number-rows-spanned")
             if spans_cols > 1 or spans_rows > 1:
@@ -109,6 +127,10 @@ def _parse_content(f) -> dict[str, SheetFormat]:
                         fmt.merged.append(MergedRange(r, c, r + spans_rows - 1, c + spans_cols - 1))
             if el.get(CALCEXT + "value-type") == "error":
                 pending_error = (current_row, col, n)
+            elif el.get(TABLE + "formula") is not None and el.get(OFFICE + "value-type") is None:
+                for r in range(current_row, current_row + current_reps):  # never evaluated
+                    for c in range(col, col + n):
+                        fmt.errors[(r, c)] = NO_SAVED_VALUE
             col += n
     return out
 

@@ -16,7 +16,7 @@ from typing import Callable, Container, Iterable
 
 import python_calamine
 
-from flows.cells.errors import UnreadableFile
+from flows.cells.errors import LimitExceeded, UnreadableFile
 from flows.cells.grid import Cell, MergedRange, Sheet, Workbook
 
 _CALAMINE_SUFFIXES = {"xlsx": (".xlsx", ".xlsm"), "xls": (".xls",), "ods": (".ods",)}
@@ -89,7 +89,7 @@ def open_book(path: Path, file_type: str) -> python_calamine.CalamineWorkbook:
         raise UnreadableFile(path, f"cannot be read as a spreadsheet ({_describe(exc)})") from exc
 
 
-def worksheets(path: Path, book: python_calamine.CalamineWorkbook) -> list[tuple[str, bool]]:
+def worksheets(path: Path, book: python_calamine.CalamineWorkbook, limits) -> list[tuple[str, bool]]:
     """(name, hidden) of every worksheet in workbook order; chart sheets hold no cells."""
     try:
         meta = book.sheets_metadata
@@ -102,32 +102,55 @@ def worksheets(path: Path, book: python_calamine.CalamineWorkbook) -> list[tuple
         if m.typ in (python_calamine.SheetTypeEnum.ChartSheet, python_calamine.SheetTypeEnum.Vba):
             continue
         out.append((m.name, m.visible != python_calamine.SheetVisibleEnum.Visible))
+    if len(out) > limits.sheets:
+        raise LimitExceeded(path, "sheets", f"{len(out):,} sheets", limits.sheets, "is a workbook of")
     return out
 
 
 def read_book(
     path: Path,
     file_type: str,
-    formatting: Callable[[Path], dict[str, SheetFormat]],
+    formatting: Callable[[Path, object], dict[str, SheetFormat]],
     default: Callable[[], SheetFormat],
+    limits,
 ) -> Workbook:
     """Every sheet of an xls or ods file: values from calamine, formatting from the
-    format's own reader (`formatting`), `default()` for a sheet it says nothing about."""
+    format's own reader (`formatting`), `default()` for a sheet it says nothing about.
+
+    The format's own pass runs first: it streams the file and checks the sheets'
+    sizes against `limits` before calamine expands them in memory."""
+    formats = formatting(path, limits)
     book = open_book(path, file_type)
-    formats = formatting(path)
     sheets = []
-    for name, hidden in worksheets(path, book):
+    for name, hidden in worksheets(path, book, limits):
         fmt = formats.get(name)
         if fmt is None:
             fmt = default()
         fmt.hidden = fmt.hidden or hidden
-        sheets.append(read_sheet(path, book, name, fmt))
+        sheets.append(read_sheet(path, book, name, fmt, limits))
     return Workbook(path=str(path), file_type=file_type, sheets=sheets)
 
 
-def read_sheet(path: Path, book: python_calamine.CalamineWorkbook, name: str, fmt: SheetFormat) -> Sheet:
+def check_sheet_size(path: Path, name: str, rows: int, cols: int, cells: int, limits) -> None:
+    """A sheet beyond the row, column or cell limits: LimitExceeded naming the sheet."""
+    for limit, found, what in (("sheet_rows", rows, "rows"), ("sheet_columns", cols, "columns"),
+                               ("sheet_cells", cells, "cells with values")):
+        allowed = getattr(limits, limit)
+        if found > allowed:
+            raise LimitExceeded(path, limit, f"{found:,} {what}", allowed, f"has a sheet {name!r} of")
+
+
+def read_sheet(path: Path, book: python_calamine.CalamineWorkbook, name: str, fmt: SheetFormat,
+               limits) -> Sheet:
     try:
         sheet = book.get_sheet_by_name(name)
+        height, width = sheet.height, sheet.width
+    except BaseException as exc:
+        if not is_library_failure(exc):
+            raise
+        raise UnreadableFile(path, f"sheet {name!r} cannot be read ({_describe(exc)})") from exc
+    check_sheet_size(path, name, height, width, 0, limits)
+    try:
         start = sheet.start
         rows = sheet.to_python(skip_empty_area=True) if start is not None else []
         calamine_merged = sheet.merged_cell_ranges
@@ -137,6 +160,8 @@ def read_sheet(path: Path, book: python_calamine.CalamineWorkbook, name: str, fm
         raise UnreadableFile(path, f"sheet {name!r} cannot be read ({_describe(exc)})") from exc
     r0, c0 = start if start is not None else (0, 0)
     cells = build_cells(rows, r0 + 1, c0 + 1, fmt.hidden_rows, fmt.hidden_cols, fmt.number_formats)
+    del rows
+    check_sheet_size(path, name, 0, 0, len(cells), limits)
     for (r, c), text in fmt.errors.items():
         if (r, c) not in cells:
             cells[(r, c)] = Cell(

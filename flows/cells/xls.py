@@ -12,11 +12,14 @@ from flows.cells.grid import Workbook
 from flows.cells.values import SheetFormat, Spans, is_library_failure, read_book
 
 
-def read_xls(path: str | Path) -> Workbook:
-    return read_book(Path(path), "xls", _formatting, SheetFormat)
+def read_xls(path: str | Path, limits=None) -> Workbook:
+    from flows.limits import load_limits
+
+    limits = limits if limits is not None else load_limits()
+    return read_book(Path(path), "xls", _formatting, SheetFormat, limits)
 
 
-def _formatting(path: Path) -> dict[str, SheetFormat]:
+def _formatting(path: Path, limits) -> dict[str, SheetFormat]:
     import xlrd
 
     try:

@@ -23,7 +23,7 @@ from defusedxml.ElementTree import fromstring
 
 from flows.cells.errors import UnreadableFile
 from flows.cells.grid import Workbook
-from flows.cells.values import SheetFormat, Spans, open_book, read_sheet, worksheets
+from flows.cells.values import SheetFormat, Spans, check_sheet_size, open_book, read_sheet, worksheets
 
 CHUNK = 8 << 20
 _TAG_NAME = re.compile(rb"<(?:[\w.-]+:)?([\w.-]+)")
@@ -34,24 +34,34 @@ _CELL_REF_ATTR = re.compile(rb"""\sr\s*=\s*["']([A-Za-z]{1,3})(\d+)["']""")
 _ERROR_TYPE = re.compile(rb"""\st\s*=\s*["']e["']""")
 _CELL_END = re.compile(rb"</(?:[\w.-]+:)?c>")
 _VALUE = re.compile(rb"<(?:[\w.-]+:)?v>([^<]*)</")
+_FORMULA = re.compile(rb"<(?:[\w.-]+:)?f[\s/>]")
+_HAS_VALUE = re.compile(rb"<(?:[\w.-]+:)?(?:v[\s/>]|is>)")
+# What a formula cell with no saved result shows the layouts: never a number, and like
+# an Excel error it is reported where a figure should be. Formulas are never evaluated.
+NO_SAVED_VALUE = "a formula with no saved value"
 _TRUE = (b"1", b"true")
 _OFFICE_DOCUMENT = "/officeDocument"
 
 
-def read_xlsx(path: str | Path) -> Workbook:
+def read_xlsx(path: str | Path, limits=None) -> Workbook:
+    from flows.limits import load_limits
+
     path = Path(path)
+    limits = limits if limits is not None else load_limits()
     book = open_book(path, "xlsx")
     try:
         with zipfile.ZipFile(path) as z:
             parts = _sheet_parts(z)
             styles = _number_formats(z, parts.styles)
             sheets = []
-            for name, hidden in worksheets(path, book):
+            for name, hidden in worksheets(path, book, limits):
                 fmt = SheetFormat(hidden=hidden or parts.hidden.get(name, False))
                 part = parts.sheets.get(name)
                 if part is not None and part in z.NameToInfo:
-                    _scan_sheet(z, part, styles, fmt)
-                sheets.append(read_sheet(path, book, name, fmt))
+                    rows, cells = _scan_sheet(z, part, styles, fmt)
+                    # before calamine expands the sheet in memory
+                    check_sheet_size(path, name, rows, 0, cells, limits)
+                sheets.append(read_sheet(path, book, name, fmt, limits))
     except (zipfile.BadZipFile, zlib.error, EOFError) as exc:  # CRC or deflate failure
         raise UnreadableFile(path, f"is damaged: a part of its zip cannot be unpacked ({exc})") from exc
     except (OSError, ValueError, KeyError) as exc:
@@ -183,13 +193,18 @@ def _tag(buf: bytes, pos: int) -> tuple[bytes, dict[bytes, bytes], int] | None:
     return m.group(1), attrs, start
 
 
-def _scan_sheet(z: zipfile.ZipFile, part: str, styles: dict[int, str], fmt: SheetFormat) -> None:
+def _scan_sheet(z: zipfile.ZipFile, part: str, styles: dict[int, str], fmt: SheetFormat) -> tuple[int, int]:
+    """Hidden rows and columns, number formats and error cells into `fmt`; returns the
+    numbers of row and cell tags, which bound what calamine will hold in memory."""
+    row_tags = cell_tags = 0
     hidden_rows: set[int] = set()
     hidden_cols: list[tuple[int, int]] = []
     formats: dict[tuple[int, int], str] = {}
     errors: dict[tuple[int, int], str] = {}
     rows_without_number = False
     for buf in _chunks(z, part):
+        row_tags += len(_ROW_TAG.findall(buf))
+        cell_tags += buf.count(b"<c ") + buf.count(b"<c>")
         pos = buf.find(b"hidden")
         while pos >= 0:
             found = _tag(buf, pos)
@@ -209,12 +224,15 @@ def _scan_sheet(z: zipfile.ZipFile, part: str, styles: dict[int, str], fmt: Shee
         if styles:
             _styled_cells(buf, styles, formats)
         _error_cells(buf, errors)
+        if b"<f" in buf:
+            _formulas_without_value(buf, errors)
     if rows_without_number:
         hidden_rows = _hidden_rows_by_order(z, part)
     fmt.hidden_rows = hidden_rows
     fmt.hidden_cols = Spans(hidden_cols)
     fmt.number_formats = formats
     fmt.errors = errors
+    return row_tags, cell_tags
 
 
 def _styled_cells(buf: bytes, styles: dict[int, str], formats: dict[tuple[int, int], str]) -> None:
@@ -250,6 +268,27 @@ def _error_cells(buf: bytes, errors: dict[tuple[int, int], str]) -> None:
         value = _VALUE.search(buf, end, close.start() if close else len(buf))
         text = value.group(1).decode("utf-8", "replace").strip() if value else ""
         errors[(int(ref.group(2)), _column_number(ref.group(1).decode("ascii")))] = text or "#ERROR"
+
+
+def _formulas_without_value(buf: bytes, errors: dict[tuple[int, int], str]) -> None:
+    """Cells holding a formula but no cached result (a workbook written by a program
+    that never calculated it): calamine reads them as empty, which would make a count
+    silently missing. Recorded beside the error cells so the layouts report them."""
+    for m in _FORMULA.finditer(buf):
+        start = buf.rfind(b"<", 0, m.start())
+        while start >= 0 and _TAG_NAME.match(buf, start) and _TAG_NAME.match(buf, start).group(1) not in (b"c", b"row"):
+            start = buf.rfind(b"<", 0, start)
+        name = _TAG_NAME.match(buf, start) if start >= 0 else None
+        if name is None or name.group(1) != b"c":
+            continue
+        end = buf.find(b">", name.end())
+        ref = _CELL_REF_ATTR.search(buf, name.end(), end)
+        close = _CELL_END.search(buf, end)
+        if ref is None or close is None:
+            continue
+        if _HAS_VALUE.search(buf, end, close.start()) is None:
+            key = (int(ref.group(2)), _column_number(ref.group(1).decode("ascii")))
+            errors.setdefault(key, NO_SAVED_VALUE)
 
 
 @lru_cache(maxsize=8)
