@@ -39,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="folder of expectation suites (default: schemas/expectations)")
     p.add_argument("--reviews", type=Path, default=None,
                    help="reviewers' decisions on replies (default: schemas/reviews.csv)")
+    p.add_argument("--accept-shrink", action="store_true",
+                   help="publish even if the new warehouse drops force-years the published one has, "
+                        "or --raw holds no round (the shrink is reported as warnings, not blocked)")
     p.set_defaults(func=cmd_refresh)
 
     p = sub.add_parser("headline", help="print the headline figures from the warehouse")
@@ -99,7 +102,8 @@ def cmd_refresh(args) -> int:
         return 2
     from flows.refresh import run_refresh
 
-    result = run_refresh(args.raw, args.warehouse, args.expectations, args.reviews)
+    result = run_refresh(args.raw, args.warehouse, args.expectations, args.reviews,
+                         accept_shrink=args.accept_shrink)
     print_refresh(result)
     return 0 if result.published else 1
 
@@ -127,6 +131,8 @@ def print_refresh(result) -> None:
         print("\nPUBLICATION BLOCKED: the previous warehouse is unchanged. Reasons:")
         for reason in result.blocked_reasons:
             print(f"  - {reason}")
+        if result.shrink_blocked:
+            print("If dropping these is intended, run again with --accept-shrink.")
         print_report(result)
         return
     print(f"\nPublished {result.warehouse}\n")

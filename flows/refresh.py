@@ -29,12 +29,15 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 from prefect import flow, get_run_logger, task  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings  # noqa: E402
+from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 
 from flows import discover as discovery  # noqa: E402
 from flows import facts as fact_stage  # noqa: E402
-from flows import quality, report, warehouse  # noqa: E402
+from flows import guard, quality, report, warehouse  # noqa: E402
 from flows.reviews import REVIEWS_CSV, load_reviews  # noqa: E402
-from flows.reading import ReplyReading, read_reply, reader_fingerprint, reading_cache_key  # noqa: E402
+from flows.isolation import read_isolated  # noqa: E402
+from flows.limits import Limits, load_limits  # noqa: E402
+from flows.reading import ReplyReading, reader_fingerprint, reading_cache_key  # noqa: E402
 
 
 @dataclass
@@ -49,10 +52,14 @@ class RefreshResult:
     summary: dict = field(default_factory=dict)
     report: Path | None = None  # warehouse/reports/<run_id>/index.html; None if not built
     report_problems: list[str] = field(default_factory=list)  # why it is missing or incomplete
+    shrink_blocked: bool = False  # blocked by the shrink guard: --accept-shrink would publish
 
 
 def _read_key(context, parameters) -> str:
-    return reading_cache_key(parameters["reply"], parameters["fingerprint"])
+    # schemas/limits.yaml is in the fingerprint; limits given in its place are not
+    limits = parameters.get("limits")
+    extra = "" if limits is None else repr(limits)
+    return reading_cache_key(parameters["reply"], parameters["fingerprint"] + extra)
 
 
 # Only reading is cached (on file hashes). The other stages take whole rounds of
@@ -73,8 +80,9 @@ def discover_task(raw_dir: Path) -> list[discovery.Round]:
     retries=1,
     retry_delay_seconds=1,
 )
-def read_task(reply: discovery.ReplyFile, fingerprint: str) -> ReplyReading:
-    return read_reply(reply)
+def read_task(reply: discovery.ReplyFile, fingerprint: str, limits: Limits | None = None) -> ReplyReading:
+    """One file in a worker process within its time and memory budget (flows.isolation)."""
+    return read_isolated(reply, limits if limits is not None else load_limits())
 
 
 @task(name="normalise", cache_policy=NO_CACHE)
@@ -107,6 +115,17 @@ def validate_task(
     results = quality.validate_warehouse(staged, suites, kept)
     warehouse.append(staged, "validation_results", quality.results_frame(results, run_id))
     return results, kept
+
+
+@task(name="shrink-guard", cache_policy=NO_CACHE)
+def guard_task(published: Path | None, staged: Path, rounds: list[discovery.Round], raw_dir: Path,
+               accept: bool, run_id: str) -> list[quality.CheckResult]:
+    """What the staged warehouse would drop from the published one (flows/guard.py),
+    recorded in the staged file's validation_results like the other checks."""
+    results = guard.shrink_checks(published=published, staged=staged, rounds=rounds,
+                                  raw_dir=raw_dir, accept=accept)
+    warehouse.append(staged, "validation_results", quality.results_frame(results, run_id))
+    return results
 
 
 @task(name="report", cache_policy=NO_CACHE)
@@ -143,19 +162,26 @@ def publish_task(staged: Path, target: Path, blocked: list[str]) -> bool:
     return True
 
 
-@flow(name="refresh", log_prints=False)
+# Readers wait on their worker processes: one thread per worker the limits allow.
+@flow(name="refresh", log_prints=False,
+      task_runner=ThreadPoolTaskRunner(max_workers=load_limits().parallel_readers))
 def refresh(
     raw_dir: Path = DEFAULT_RAW,
     warehouse_path: Path = DEFAULT_WAREHOUSE,
     expectations_dir: Path | None = None,
     reviews_path: Path | None = None,
+    accept_shrink: bool = False,
+    limits_path: Path | None = None,
 ) -> RefreshResult:
+    """`limits_path`: a limits file in place of schemas/limits.yaml (its parallel_readers
+    is read from schemas/limits.yaml when the flow is defined)."""
     raw_dir, target = Path(raw_dir).resolve(), Path(warehouse_path).resolve()
+    limits = load_limits(limits_path) if limits_path is not None else None
     run = new_run(raw_dir)
     rounds = discover_task(raw_dir)
     replies = [reply for rnd in rounds for reply in rnd.files]
     fingerprint = reader_fingerprint()
-    futures = [read_task.submit(reply, fingerprint) for reply in replies]
+    futures = [read_task.submit(reply, fingerprint, limits) for reply in replies]
     # A cached reading is keyed on bytes, not paths: give it back its current file.
     readings = [replace(f.result(), reply=reply) for f, reply in zip(futures, replies)]
     facts = normalise_task(rounds, readings, reviews_path)
@@ -169,8 +195,11 @@ def refresh(
     # Read once: the checks and the report's notes come from the same suites.
     suites = quality.load_suites(expectations_dir or quality.EXPECTATIONS_DIR)
     checks, validations = validate_task(staged, run["run_id"], suites)
-    blocked = [describe(c) for c in quality.blocking(checks)]
-    warnings = [describe(c) for c in checks if not c.success and c.severity != "critical"]
+    # Read-only on the published file: a blocked run leaves it byte for byte.
+    checks = checks + guard_task(target if target.exists() else None, staged, rounds, raw_dir,
+                                 accept_shrink, run["run_id"])
+    blocked = [_reason(c) for c in quality.blocking(checks)]
+    warnings = [_reason(c) for c in checks if not c.success and c.severity != "critical"]
     round_problems = list(facts.messages)  # the rounds' filing problems and reviews.csv's
     summary = summarise(facts)
     report_path, report_problems = report_task(
@@ -181,6 +210,7 @@ def refresh(
         run_id=run["run_id"], published=published, warehouse=target, raw_dir=raw_dir,
         blocked_reasons=blocked, warnings=warnings, round_problems=round_problems,
         summary=summary, report=report_path, report_problems=report_problems,
+        shrink_blocked=any(c.suite == guard.SUITE for c in quality.blocking(checks)),
     )
 
 
@@ -215,10 +245,12 @@ def run_refresh(
     warehouse_path: Path = DEFAULT_WAREHOUSE,
     expectations_dir: Path | None = None,
     reviews_path: Path | None = None,
+    accept_shrink: bool = False,
+    limits_path: Path | None = None,
 ) -> RefreshResult:
     """Run the flow in-process, without the one-second heartbeat join at the end."""
     with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        return refresh(raw_dir, warehouse_path, expectations_dir, reviews_path)
+        return refresh(raw_dir, warehouse_path, expectations_dir, reviews_path, accept_shrink, limits_path)
 
 
 def new_run(raw_dir: Path) -> dict:
@@ -255,6 +287,12 @@ def describe(check: quality.CheckResult) -> str:
     if examples:
         text += " (e.g. " + "; ".join(examples[:3]) + (" ..." if len(examples) > 3 else "") + ")"
     return text
+
+
+def _reason(check: quality.CheckResult) -> str:
+    """A failed check as the run report and the CLI list it: the shrink guard's own
+    message (it names each force-year and why), else the expectation and its rows."""
+    return guard.describe(check) if check.suite == guard.SUITE else describe(check)
 
 
 def _example(example: dict) -> str:
