@@ -36,6 +36,7 @@ NEAR_BUDGET = 0.9
 OVER_TIME = "budget:read_seconds"
 OVER_MEMORY = "budget:read_memory_mb"
 WORKER_DIED = "reader_crashed"
+BUDGET_REASONS = frozenset({OVER_TIME, OVER_MEMORY, WORKER_DIED})
 # After the kill, how long to wait for the process to be gone before moving on.
 _REAP_SECONDS = 10
 # CPU time is a backstop for the wall clock (a worker that ignores SIGKILL cannot exist,

@@ -36,6 +36,7 @@ UNREADABLE = "unreadable"  # not a spreadsheet we can open: damaged, encrypted, 
 READER_FAILED = "reader_failed"  # a bug in the reader: the file may be fine
 LAYOUT_DOUBTS = "layout"  # read, but the reader is not sure of every figure (layout problems)
 NOT_OPENED = "path"  # a symbolic link, or not a regular file: never opened (flows.discover)
+PERSONAL_DATA = "personal_data"  # its figures cannot be read without cells that look personal
 
 
 def limit_reason(limit: str) -> str:
@@ -55,6 +56,7 @@ class ReplyReading:
     reason: str | None = None  # why it was not loaded, for code (UNREADABLE, 'limit:<name>', ...)
     # where the file seemed to hold personal data: sheet and cells, never the values
     personal_data: list[str] = field(default_factory=list)
+    read_in_run: str | None = None  # the refresh that read it (a cached reading keeps its own)
 
 
 def read_reply(reply: ReplyFile, limits=None) -> ReplyReading:
@@ -104,6 +106,12 @@ def read_reply(reply: ReplyFile, limits=None) -> ReplyReading:
             reply, QUARANTINED, reason=READER_FAILED,
             message=f"{reply.rel_path}: the reader failed ({type(exc).__name__}: {exc})",
         )
+    return _without_personal_data(reply, workbook, _verdict(reply, found))
+
+
+def _verdict(reply: ReplyFile, found) -> ReplyReading:
+    """What the layouts' reading of a file comes to: loaded, totals that disagree,
+    quarantined for the reader's doubts, or no figures."""
     if found.problems:
         detail = "; ".join(p.message for p in found.problems[:5])
         more = len(found.problems) - 5
@@ -135,6 +143,77 @@ def read_reply(reply: ReplyFile, limits=None) -> ReplyReading:
     )
 
 
+def _without_personal_data(reply: ReplyFile, workbook, reading: ReplyReading) -> ReplyReading:
+    """The reading with no personal value left in it, and where the file seemed to hold
+    some (sheet and cells, never the values).
+
+    Every cell of every sheet, hidden or not, every comment and every sheet name is
+    checked (flows.personal). A file whose figures can be read without those cells
+    loads, flagged; one whose figures, labels or cell references touch them is
+    quarantined. Messages and notes are scrubbed either way: they quote cells.
+    The scan holds the values only here, in the process that read the file."""
+    from flows.personal import read_comments, scan_workbook
+
+    scan = scan_workbook(workbook, read_comments(reply.path, workbook.file_type),
+                         table_ranges=_table_ranges(workbook, reading))
+    if not scan.findings:
+        return reading
+    where = scan.descriptions()
+    figures = reading.observations + reading.totals
+    touching = [o for o in figures if any(scan.touches(t) for t in _texts(o))]
+    message = scan.scrub(reading.message)
+    notes = [scan.scrub(n) for n in reading.notes]
+    if touching:
+        cells = ", ".join(scan.scrub(o.source) for o in touching[:5]) + (" ..." if len(touching) > 5 else "")
+        return ReplyReading(
+            reply, QUARANTINED, layout=reading.layout, notes=notes, personal_data=where,
+            reason=PERSONAL_DATA, refusal=reading.refusal,
+            message=f"{reply.rel_path}: not read: its figures cannot be read without cells that look like "
+                    f"personal data ({cells}); " + "; ".join(where[:3])
+                    + ". Nothing from this file is kept; ask the force for a copy without personal data",
+        )
+    notes.append(f"{reply.rel_path}: " + "; ".join(where) + ": those cells were not read; "
+                 "tell the force its reply held personal data")
+    return ReplyReading(
+        reply, reading.status, layout=reading.layout, message=message, observations=reading.observations,
+        totals=reading.totals, notes=notes, refusal=reading.refusal, reason=reading.reason, personal_data=where,
+    )
+
+
+def _texts(observation: Observation) -> tuple[str, ...]:
+    return (observation.offence or "", observation.count.raw, observation.source, observation.table,
+            observation.unclassified)
+
+
+_RANGE = re.compile(r"^(?:'((?:[^']|'')+)'|([^!]+))!\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?$")
+_LINES = re.compile(r"^lines? (\d+)(?:-(\d+))?$")
+
+
+def _table_ranges(workbook, reading: ReplyReading) -> dict[str, list[tuple[int, int, int, int]]]:
+    """Sheet -> (first row, first column, last row, last column) of each table read."""
+    out: dict[str, set] = {}
+    for o in reading.observations + reading.totals:
+        m = _RANGE.match(o.table)
+        if m:
+            sheet = m[1].replace("''", "'") if m[1] else m[2]
+            r1, c1 = int(m[4]), _column(m[3])
+            r2, c2 = (int(m[6]), _column(m[5])) if m[5] else (r1, c1)
+            out.setdefault(sheet, set()).add((r1, c1, r2, c2))
+            continue
+        m = _LINES.match(o.table)
+        if m and workbook.sheets:
+            last = int(m[2] or m[1])
+            out.setdefault(workbook.sheets[0].name, set()).add((int(m[1]), 1, last, 16_384))
+    return {sheet: sorted(ranges) for sheet, ranges in out.items()}
+
+
+def _column(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
 def nil_letter(reply: ReplyFile) -> ReplyReading | None:
     """A letter (txt, docx, pdf) that says no offences were recorded in the years it names:
     a nil return, 0 for each year. facts.py drops it for any force-year the force's other
@@ -147,7 +226,10 @@ def nil_letter(reply: ReplyFile) -> ReplyReading | None:
     if found is None:
         return None
     years, at = found
-    where = f"the letter: '{sentences[at][:120]}'"
+    from flows.personal import PersonalScan
+
+    # the sentence is quoted as the figure's source: nothing in it that looks personal
+    where = f"the letter: '{PersonalScan().scrub(sentences[at][:120])}'"
     return ReplyReading(
         reply, LOADED, layout=NIL_LAYOUT, observations=nil_observations(years, where, reply.rel_path),
         notes=[f"{reply.rel_path}: a nil return in words ({', '.join(years)})"],

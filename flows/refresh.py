@@ -35,7 +35,7 @@ from flows import discover as discovery  # noqa: E402
 from flows import facts as fact_stage  # noqa: E402
 from flows import guard, quality, report, warehouse  # noqa: E402
 from flows.reviews import REVIEWS_CSV, load_reviews  # noqa: E402
-from flows.isolation import read_isolated  # noqa: E402
+from flows.isolation import BUDGET_REASONS, read_isolated  # noqa: E402
 from flows.limits import Limits, load_limits  # noqa: E402
 from flows.reading import ReplyReading, reader_fingerprint, reading_cache_key  # noqa: E402
 
@@ -80,9 +80,26 @@ def discover_task(raw_dir: Path) -> list[discovery.Round]:
     retries=1,
     retry_delay_seconds=1,
 )
-def read_task(reply: discovery.ReplyFile, fingerprint: str, limits: Limits | None = None) -> ReplyReading:
-    """One file in a worker process within its time and memory budget (flows.isolation)."""
-    return read_isolated(reply, limits if limits is not None else load_limits())
+def read_task(reply: discovery.ReplyFile, fingerprint: str, limits: Limits | None = None,
+              run_id: str = "") -> ReplyReading:
+    """One file in a worker process within its time and memory budget (flows.isolation).
+    `run_id` is not in the cache key: a cached reading carries the run that made it."""
+    return replace(read_isolated(reply, limits if limits is not None else load_limits()), read_in_run=run_id)
+
+
+def read_all(replies: list[discovery.ReplyFile], fingerprint: str, limits: Limits | None,
+             run_id: str) -> list[ReplyReading]:
+    """Every reply's reading, cached on its bytes. A budget verdict from an earlier run
+    (stopped for time or memory: it may have been the machine, not the file) is never
+    reused: that file is read again, once."""
+    futures = [read_task.submit(reply, fingerprint, limits, run_id) for reply in replies]
+    # A cached reading is keyed on bytes, not paths: give it back its current file.
+    readings = [replace(f.result(), reply=reply) for f, reply in zip(futures, replies)]
+    again = [i for i, r in enumerate(readings) if r.read_in_run != run_id and r.reason in BUDGET_REASONS]
+    fresh = read_task.with_options(refresh_cache=True)
+    for i, future in [(i, fresh.submit(replies[i], fingerprint, limits, run_id)) for i in again]:
+        readings[i] = replace(future.result(), reply=replies[i])
+    return readings
 
 
 @task(name="normalise", cache_policy=NO_CACHE)
@@ -181,9 +198,7 @@ def refresh(
     rounds = discover_task(raw_dir)
     replies = [reply for rnd in rounds for reply in rnd.files]
     fingerprint = reader_fingerprint()
-    futures = [read_task.submit(reply, fingerprint, limits) for reply in replies]
-    # A cached reading is keyed on bytes, not paths: give it back its current file.
-    readings = [replace(f.result(), reply=reply) for f, reply in zip(futures, replies)]
+    readings = read_all(replies, fingerprint, limits, run["run_id"])
     facts = normalise_task(rounds, readings, reviews_path)
 
     target.parent.mkdir(parents=True, exist_ok=True)

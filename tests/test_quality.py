@@ -99,11 +99,18 @@ def clean_tables() -> dict[str, pd.DataFrame]:
         "force_code": [LANCASHIRE], "force_name": ["Lancashire"], "financial_year": ["2017/18"],
         "offences": ints(6), "previous_offences": ints(2), "pct_change": [200.0],
     })
+    returns = pd.DataFrame({
+        "round": ["2017-online"] * 2, "force_code": [CUMBRIA, LANCASHIRE], "force_folder": ["cumbria", "lancashire"],
+        "path": ["cumbria/reply.xlsx", "lancashire/reply.ods"], "sha256": ["ab" * 32, "cd" * 32],
+        "file_type": ["xlsx", "ods"], "size_bytes": ints(900, 800), "layout": ["crosstab", "long"],
+        "status": ["loaded", "loaded"], "reason": [None, None], "message": [None, None],
+        "personal_data": [None, None], "rows_loaded": ints(3, 2),
+    })
     return {
         "offences": offences, "stated_totals": stated_totals, "force_year_totals": force_year_totals,
         "headline_figures": headline_figures, "age_distribution": age_distribution,
         "offence_group_totals": offence_group_totals, "force_replies": force_replies,
-        "force_year_changes": force_year_changes,
+        "force_year_changes": force_year_changes, "returns": returns,
     }
 
 
@@ -126,7 +133,7 @@ def failures(results) -> dict[tuple[str, str | None], quality.CheckResult]:
 
 def test_shipped_suites_cover_every_table_and_read_reference_lists(suites):
     assert set(suites) == {"offences", "force_year_totals", "headline_figures", "reconciliation",
-                           "stated_totals", "force_replies", "force_year_changes"}
+                           "stated_totals", "force_replies", "force_year_changes", "returns"}
     forces = next(e for e in suites["offences"].expectations
                   if e.name == "expect_column_values_to_be_in_set" and e.kwargs["column"] == "force_code")
     assert len(forces.kwargs["value_set"]) == 43 and CUMBRIA in forces.kwargs["value_set"]
@@ -187,7 +194,7 @@ def test_a_clean_warehouse_passes_every_suite(clean_results):
     assert quality.blocking(clean_results) == []
     assert {r.suite for r in clean_results} == {"offences", "force_year_totals", "headline_figures",
                                                 "reconciliation", "stated_totals", "force_replies",
-                                                "force_year_changes"}
+                                                "force_year_changes", "returns"}
     assert all(r.unexpected_count in (0, None) for r in clean_results)
 
 

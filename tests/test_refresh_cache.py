@@ -39,3 +39,30 @@ def test_refresh_stores_each_reading_under_its_key(tmp_path, prefect_harness):
     key = reading_cache_key(reply, reader_fingerprint())
     storage = Path(os.environ["PREFECT_HOME"]) / "storage"
     assert (storage / key).exists()
+
+
+def test_a_budget_verdict_is_never_taken_from_the_cache(tmp_path, prefect_harness):
+    """A file stopped for time may have met a busy machine: the next run reads it again,
+    while a reading that finished is reused."""
+    from prefect import flow
+
+    from flows.limits import load_limits
+    from flows.refresh import read_all
+
+    raw = tmp_path / "raw"
+    write_round(raw, "Kent", "reply.csv")
+    write_round(raw, "Durham", "reply.csv")
+    (raw / ROUND / "Durham" / "reply.csv").write_text("Year,Offence,Count\n2016/17,88A,7\n")
+    replies = discover_raw(raw)[0][0].files
+    hasty = load_limits().replace(read_seconds=0.001)
+
+    @flow
+    def twice(limits, first: str, second: str):
+        return read_all(replies, "fingerprint", limits, first), read_all(replies, "fingerprint", limits, second)
+
+    before, after = twice(hasty, "run-1", "run-2")
+    assert [r.reason for r in before] == ["budget:read_seconds"] * 2
+    assert [r.read_in_run for r in after] == ["run-2", "run-2"]  # read again, not reused
+    done, cached = twice(load_limits().replace(read_seconds=120), "run-3", "run-4")
+    assert [r.status for r in done] == ["loaded", "loaded"]
+    assert [r.read_in_run for r in cached] == ["run-3", "run-3"]  # a finished reading is reused
