@@ -93,13 +93,23 @@ def read_all(replies: list[discovery.ReplyFile], fingerprint: str, limits: Limit
     (stopped for time or memory: it may have been the machine, not the file) is never
     reused: that file is read again, once."""
     futures = [read_task.submit(reply, fingerprint, limits, run_id) for reply in replies]
-    # A cached reading is keyed on bytes, not paths: give it back its current file.
-    readings = [replace(f.result(), reply=reply) for f, reply in zip(futures, replies)]
+    readings = [at_its_place(f.result(), reply) for f, reply in zip(futures, replies)]
     again = [i for i, r in enumerate(readings) if r.read_in_run != run_id and r.reason in BUDGET_REASONS]
     fresh = read_task.with_options(refresh_cache=True)
     for i, future in [(i, fresh.submit(replies[i], fingerprint, limits, run_id)) for i in again]:
-        readings[i] = replace(future.result(), reply=replies[i])
+        readings[i] = at_its_place(future.result(), replies[i])
     return readings
+
+
+def at_its_place(reading: ReplyReading, reply: discovery.ReplyFile) -> ReplyReading:
+    """A reading cached on a file's bytes, given back the file where it is now: its
+    messages and notes name the path it was first read at, which may be another round's
+    or force's folder."""
+    old, new = reading.reply.rel_path, reply.rel_path
+    if old == new:
+        return replace(reading, reply=reply)
+    return replace(reading, reply=reply, message=reading.message.replace(old, new),
+                   notes=[n.replace(old, new) for n in reading.notes])
 
 
 @task(name="normalise", cache_policy=NO_CACHE)

@@ -66,3 +66,27 @@ def test_a_budget_verdict_is_never_taken_from_the_cache(tmp_path, prefect_harnes
     done, cached = twice(load_limits().replace(read_seconds=120), "run-3", "run-4")
     assert [r.status for r in done] == ["loaded", "loaded"]
     assert [r.read_in_run for r in cached] == ["run-3", "run-3"]  # a finished reading is reused
+
+
+def test_a_reused_reading_speaks_of_the_file_where_it_is_now(tmp_path, prefect_harness):
+    """A copy of a reply filed under a second round is read from the cache of the first:
+    each message names its own file, never where the bytes were first read."""
+    from flows.refresh import run_refresh
+
+    raw = tmp_path / "raw"
+
+    def file(round_name: str) -> None:
+        d = raw / round_name / "Kent"
+        d.mkdir(parents=True)
+        (d / "reply.csv").write_text("Year,Offence,Count\n2016/17,Sexual grooming,12\n2016/17,Wibble,3\n")
+
+    file("2017-first")
+    run_refresh(raw, tmp_path / "w.duckdb", accept_shrink=True)
+    file("2018-second")
+    result = run_refresh(raw, tmp_path / "w.duckdb", accept_shrink=True)
+    messages = {row["path"]: row["message"] for row in result.summary["not_loaded"]}
+    assert set(messages) == {"2017-first/Kent/reply.csv", "2018-second/Kent/reply.csv"}
+    for path, message in messages.items():
+        assert message.startswith(path + ":") and "Wibble" in message, message
+        other = next(p for p in messages if p != path)
+        assert other not in message
