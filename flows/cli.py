@@ -42,6 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--accept-shrink", action="store_true",
                    help="publish even if the new warehouse drops force-years the published one has, "
                         "or --raw holds no round (the shrink is reported as warnings, not blocked)")
+    p.add_argument("--full", action="store_true",
+                   help="read every file again and rebuild, even if nothing changed since the last publish")
     p.set_defaults(func=cmd_refresh)
 
     p = sub.add_parser("headline", help="print the headline figures from the warehouse")
@@ -103,7 +105,7 @@ def cmd_refresh(args) -> int:
     from flows.refresh import run_refresh
 
     result = run_refresh(args.raw, args.warehouse, args.expectations, args.reviews,
-                         accept_shrink=args.accept_shrink)
+                         accept_shrink=args.accept_shrink, full=args.full)
     print_refresh(result)
     return 0 if result.published else 1
 
@@ -111,6 +113,11 @@ def cmd_refresh(args) -> int:
 def print_refresh(result) -> None:
     s = result.summary
     print(f"Run {result.run_id} over {result.raw_dir}")
+    if result.unchanged_since:
+        print(f"Nothing changed since run {result.unchanged_since}: no file read, nothing rebuilt; "
+              f"{result.warehouse} is current ({s['files']} files, {s['loaded_files']} loaded). "
+              "`foi refresh --full` reads and rebuilds everything.")
+        return
     print(f"Files: {s['files']} received; {s['loaded_files']} loaded, "
           f"{s['files'] - s['loaded_files']} not loaded.")
     print(f"Forces with data: {len(s['forces_with_data'])} of 43; "

@@ -33,7 +33,7 @@ from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 
 from flows import discover as discovery  # noqa: E402
 from flows import facts as fact_stage  # noqa: E402
-from flows import guard, quality, report, warehouse  # noqa: E402
+from flows import guard, incremental, quality, report, warehouse  # noqa: E402
 from flows.reviews import REVIEWS_CSV, load_reviews  # noqa: E402
 from flows.isolation import BUDGET_REASONS, read_isolated  # noqa: E402
 from flows.limits import Limits, load_limits  # noqa: E402
@@ -53,6 +53,7 @@ class RefreshResult:
     report: Path | None = None  # warehouse/reports/<run_id>/index.html; None if not built
     report_problems: list[str] = field(default_factory=list)  # why it is missing or incomplete
     shrink_blocked: bool = False  # blocked by the shrink guard: --accept-shrink would publish
+    unchanged_since: str | None = None  # nothing changed since this published run: nothing rebuilt
 
 
 def _read_key(context, parameters) -> str:
@@ -88,11 +89,12 @@ def read_task(reply: discovery.ReplyFile, fingerprint: str, limits: Limits | Non
 
 
 def read_all(replies: list[discovery.ReplyFile], fingerprint: str, limits: Limits | None,
-             run_id: str) -> list[ReplyReading]:
-    """Every reply's reading, cached on its bytes. A budget verdict from an earlier run
-    (stopped for time or memory: it may have been the machine, not the file) is never
-    reused: that file is read again, once."""
-    futures = [read_task.submit(reply, fingerprint, limits, run_id) for reply in replies]
+             run_id: str, full: bool = False) -> list[ReplyReading]:
+    """Every reply's reading, cached on its bytes (`full`: every file read again). A
+    budget verdict from an earlier run (stopped for time or memory: it may have been
+    the machine, not the file) is never reused: that file is read again, once."""
+    reader = read_task.with_options(refresh_cache=True) if full else read_task
+    futures = [reader.submit(reply, fingerprint, limits, run_id) for reply in replies]
     readings = [at_its_place(f.result(), reply) for f, reply in zip(futures, replies)]
     again = [i for i, r in enumerate(readings) if r.read_in_run != run_id and r.reason in BUDGET_REASONS]
     fresh = read_task.with_options(refresh_cache=True)
@@ -199,16 +201,23 @@ def refresh(
     reviews_path: Path | None = None,
     accept_shrink: bool = False,
     limits_path: Path | None = None,
+    full: bool = False,
 ) -> RefreshResult:
     """`limits_path`: a limits file in place of schemas/limits.yaml (its parallel_readers
-    is read from schemas/limits.yaml when the flow is defined)."""
+    is read from schemas/limits.yaml when the flow is defined). `full`: read every file
+    again and rebuild, even if nothing changed (flows/incremental.py)."""
     raw_dir, target = Path(raw_dir).resolve(), Path(warehouse_path).resolve()
     limits = load_limits(limits_path) if limits_path is not None else None
     run = new_run(raw_dir)
     rounds = discover_task(raw_dir)
+    run["inputs_fingerprint"] = incremental.inputs_fingerprint(
+        raw_dir, rounds, extra_files=[expectations_dir, reviews_path, limits_path])
+    current = None if full or not target.exists() else incremental.published_fingerprint(target)
+    if current is not None and current[1] == run["inputs_fingerprint"]:
+        return unchanged(run, target, raw_dir, since=current[0])
     replies = [reply for rnd in rounds for reply in rnd.files]
     fingerprint = reader_fingerprint()
-    readings = read_all(replies, fingerprint, limits, run["run_id"])
+    readings = read_all(replies, fingerprint, limits, run["run_id"], full=full)
     facts = normalise_task(rounds, readings, reviews_path)
 
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -237,6 +246,18 @@ def refresh(
         summary=summary, report=report_path, report_problems=report_problems,
         shrink_blocked=any(c.suite == guard.SUITE for c in quality.blocking(checks)),
     )
+
+
+def unchanged(run: dict, target: Path, raw_dir: Path, since: str) -> RefreshResult:
+    """Nothing this refresh would build from has changed since the published run
+    `since`: no file is read, nothing rebuilt, the published warehouse stays as it is."""
+    from types import SimpleNamespace
+
+    get_run_logger().info(f"nothing changed since run {since}: the published warehouse is current")
+    published = SimpleNamespace(returns=warehouse.read_table(target, "returns"),
+                                force_replies=warehouse.read_table(target, "force_replies"))
+    return RefreshResult(run_id=run["run_id"], published=True, warehouse=target, raw_dir=raw_dir,
+                         summary=summarise(published), unchanged_since=since)
 
 
 def summarise(facts: fact_stage.Facts) -> dict:
@@ -272,10 +293,12 @@ def run_refresh(
     reviews_path: Path | None = None,
     accept_shrink: bool = False,
     limits_path: Path | None = None,
+    full: bool = False,
 ) -> RefreshResult:
     """Run the flow in-process, without the one-second heartbeat join at the end."""
     with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        return refresh(raw_dir, warehouse_path, expectations_dir, reviews_path, accept_shrink, limits_path)
+        return refresh(raw_dir, warehouse_path, expectations_dir, reviews_path, accept_shrink, limits_path,
+                       full)
 
 
 def new_run(raw_dir: Path) -> dict:

@@ -91,9 +91,9 @@ def _insert(con, table: str, frame, columns: list[str]) -> None:
 
 def _insert_run(con, run: dict) -> None:
     con.execute(
-        "INSERT INTO runs VALUES (?, ?, now(), ?, 'published', ?, ?)",
+        "INSERT INTO runs VALUES (?, ?, now(), ?, 'published', ?, ?, ?)",
         [run["run_id"], run.get("started_at"), run.get("code_version"), run.get("raw_dir"),
-         json.dumps(run.get("files", []))],
+         json.dumps(run.get("files", [])), run.get("inputs_fingerprint")],
     )
 
 

@@ -92,7 +92,8 @@ CREATE TABLE runs (
     code_version VARCHAR,
     status       VARCHAR,
     raw_dir      VARCHAR,
-    files_json   VARCHAR   -- [{path, sha256, force_code}, ...]
+    files_json   VARCHAR,  -- [{path, sha256, force_code}, ...]
+    inputs_fingerprint VARCHAR  -- what it was built from (flows/incremental.py): a refresh that matches rebuilds nothing
 );
 
 CREATE TABLE validation_results (

@@ -1,0 +1,81 @@
+"""A refresh with nothing changed reads no file and rebuilds nothing; one with a change
+gives exactly what a full refresh gives."""
+from __future__ import annotations
+
+import hashlib
+import shutil
+
+import duckdb
+import pytest
+
+ROUND = "2017-incremental"
+MARTS = ["current_offences", "force_year_totals", "age_distribution", "offence_group_totals",
+         "headline_figures", "force_year_changes"]
+
+
+def write(raw, folder: str, text: str) -> None:
+    d = raw / ROUND / folder
+    d.mkdir(parents=True, exist_ok=True)
+    (d / "reply.csv").write_text(text)
+
+
+def sha(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def marts(path) -> dict[str, list]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return {m: con.execute(f"SELECT * FROM {m} ORDER BY ALL").fetchall() for m in MARTS}
+
+
+@pytest.fixture()
+def raw(tmp_path):
+    raw = tmp_path / "raw"
+    write(raw, "Kent", "Year,Offence,Count\n2015/16,Sexual grooming,30\n2016/17,Sexual grooming,41\n")
+    write(raw, "Durham", "Year,Offence,Count\n2015/16,88A,7\n2016/17,88A,9\n")
+    return raw
+
+
+def test_nothing_changed_reads_nothing_and_rebuilds_nothing(raw, tmp_path, prefect_harness):
+    from flows.refresh import run_refresh
+
+    target = tmp_path / "w" / "foi.duckdb"
+    first = run_refresh(raw, target)
+    assert first.published and first.unchanged_since is None
+    before = sha(target)
+    second = run_refresh(raw, target)
+    assert second.published and second.unchanged_since == first.run_id
+    assert sha(target) == before  # not rebuilt: the same file, byte for byte
+    assert second.summary["files"] == 2 and second.summary["loaded_files"] == 2
+    # a file moved to another force's folder is a change, though its bytes are not
+    full = run_refresh(raw, target, full=True)
+    assert full.unchanged_since is None and full.published and sha(target) != before
+
+
+def test_a_change_rebuilds_and_equals_a_full_refresh(raw, tmp_path, prefect_harness):
+    from flows.refresh import run_refresh
+
+    incremental, full = tmp_path / "inc" / "foi.duckdb", tmp_path / "full" / "foi.duckdb"
+    run_refresh(raw, incremental)
+    write(raw, "Durham", "Year,Offence,Count\n2015/16,88A,7\n2016/17,88A,12\n")  # a corrected reply
+    write(raw, "Essex", "Year,Offence,Count\n2016/17,86,5\n")  # a late one
+    changed = run_refresh(raw, incremental)
+    assert changed.published and changed.unchanged_since is None
+    run_refresh(raw, full, full=True)
+    assert marts(incremental) == marts(full)
+    totals = dict(((r[0], r[2]), r[3]) for r in marts(incremental)["force_year_totals"])
+    assert 12 in totals.values() and 5 in totals.values()
+
+
+def test_a_settings_change_is_a_change(raw, tmp_path, prefect_harness):
+    """A limits file given from elsewhere is an input: editing it rebuilds."""
+    from flows.limits import LIMITS_YAML
+    from flows.refresh import run_refresh
+
+    limits = tmp_path / "limits.yaml"
+    shutil.copy(LIMITS_YAML, limits)
+    target = tmp_path / "w" / "foi.duckdb"
+    run_refresh(raw, target, limits_path=limits)
+    assert run_refresh(raw, target, limits_path=limits).unchanged_since is not None
+    limits.write_text(limits.read_text().replace("read_seconds: 300", "read_seconds: 299"))
+    assert run_refresh(raw, target, limits_path=limits).unchanged_since is None
