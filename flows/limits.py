@@ -36,6 +36,7 @@ class Limits:
     sheet_rows: int
     sheet_columns: int
     sheet_cells: int
+    sheet_extent_cells: int
     read_seconds: float
     read_memory_mb: int
     parallel_readers: int

@@ -160,7 +160,9 @@ def _without_personal_data(reply: ReplyFile, workbook, reading: ReplyReading) ->
         return reading
     where = scan.descriptions()
     figures = reading.observations + reading.totals
-    touching = [o for o in figures if any(scan.touches(t) for t in _texts(o))]
+    # a record list has a figure per row but few distinct texts: check each text once
+    personal = {t for t in {t for o in figures for t in _texts(o)} if scan.touches(t)}
+    touching = [o for o in figures if personal.intersection(_texts(o))] if personal else []
     message = scan.scrub(reading.message)
     notes = [scan.scrub(n) for n in reading.notes]
     if touching:
@@ -181,8 +183,15 @@ def _without_personal_data(reply: ReplyFile, workbook, reading: ReplyReading) ->
 
 
 def _texts(observation: Observation) -> tuple[str, ...]:
-    return (observation.offence or "", observation.count.raw, observation.source, observation.table,
-            observation.unclassified)
+    """What an observation carries into the warehouse as text. Of a cell reference only
+    the sheet's name can be personal ('Records!A5:D5' -> 'Records')."""
+    return (observation.offence or "", observation.count.raw, _sheet_of(observation.source),
+            _sheet_of(observation.table), observation.unclassified)
+
+
+def _sheet_of(ref: str) -> str:
+    """'' for a csv's 'line 12, column C', which the reader writes itself."""
+    return ref.rsplit("!", 1)[0] if "!" in ref else ""
 
 
 _RANGE = re.compile(r"^(?:'((?:[^']|'')+)'|([^!]+))!\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?$")

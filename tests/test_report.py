@@ -30,7 +30,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 needs_chromium = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="/usr/bin/chromium is absent (`make test` installs Debian's chromium)")
 SUITES = {"offences", "stated_totals", "force_year_totals", "headline_figures", "reconciliation",
-          "force_replies", "force_year_changes"}
+          "force_replies", "force_year_changes", "returns"}
 HOSTILE = '<i id="pwned">reply'  # a file name an untrusted reply could carry
 
 

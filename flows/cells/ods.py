@@ -117,8 +117,10 @@ def _parse_content(f, path: Path, limits) -> dict[str, SheetFormat]:
             n = _count(el, "number-columns-repeated")
             if el.get(OFFICE + "value-type") is not None:
                 filled += n * current_reps
-                if filled > limits.sheet_cells or current_row + current_reps - 1 > limits.sheet_rows:
-                    check_sheet_size(path, sheet_name, current_row + current_reps - 1, col + n - 1, filled, limits)
+                last_row, last_col = current_row + current_reps - 1, col + n - 1
+                if (filled > limits.sheet_cells or last_row > limits.sheet_rows
+                        or last_row * last_col > limits.sheet_extent_cells):
+                    check_sheet_size(path, sheet_name, last_row, last_col, filled, limits)
             spans_cols = _count(el, "number-columns-spanned")
             spans_rows = _count(el, "number-rows-spanned")
             if spans_cols > 1 or spans_rows > 1:

@@ -132,8 +132,11 @@ def read_book(
 
 
 def check_sheet_size(path: Path, name: str, rows: int, cols: int, cells: int, limits) -> None:
-    """A sheet beyond the row, column or cell limits: LimitExceeded naming the sheet."""
+    """A sheet beyond the row, column, cell or extent limits: LimitExceeded naming the
+    sheet. `rows` and `cols` are the last row and column used, so their product is the
+    grid the spreadsheet library would hold."""
     for limit, found, what in (("sheet_rows", rows, "rows"), ("sheet_columns", cols, "columns"),
+                               ("sheet_extent_cells", rows * cols, "cells from its first to its last row and column"),
                                ("sheet_cells", cells, "cells with values")):
         allowed = getattr(limits, limit)
         if found > allowed:

@@ -34,6 +34,8 @@ _CELL_REF_ATTR = re.compile(rb"""\sr\s*=\s*["']([A-Za-z]{1,3})(\d+)["']""")
 _ERROR_TYPE = re.compile(rb"""\st\s*=\s*["']e["']""")
 _CELL_END = re.compile(rb"</(?:[\w.-]+:)?c>")
 _VALUE = re.compile(rb"<(?:[\w.-]+:)?v>([^<]*)</")
+_ROW_NUMBER = re.compile(rb"""<(?:[\w.-]+:)?row\s(?:[^>]*?\s)?r\s*=\s*["'](\d+)""")
+_CELL_COLUMN = re.compile(rb"""<(?:[\w.-]+:)?c\s(?:[^>]*?\s)?r\s*=\s*["']([A-Za-z]{1,3})\d""")
 _FORMULA = re.compile(rb"<(?:[\w.-]+:)?f[\s/>]")
 _HAS_VALUE = re.compile(rb"<(?:[\w.-]+:)?(?:v[\s/>]|is>)")
 # What a formula cell with no saved result shows the layouts: never a number, and like
@@ -58,9 +60,9 @@ def read_xlsx(path: str | Path, limits=None) -> Workbook:
                 fmt = SheetFormat(hidden=hidden or parts.hidden.get(name, False))
                 part = parts.sheets.get(name)
                 if part is not None and part in z.NameToInfo:
-                    rows, cells = _scan_sheet(z, part, styles, fmt)
+                    rows, cols, cells = _scan_sheet(z, part, styles, fmt)
                     # before calamine expands the sheet in memory
-                    check_sheet_size(path, name, rows, 0, cells, limits)
+                    check_sheet_size(path, name, rows, cols, cells, limits)
                 sheets.append(read_sheet(path, book, name, fmt, limits))
     except (zipfile.BadZipFile, zlib.error, EOFError) as exc:  # CRC or deflate failure
         raise UnreadableFile(path, f"is damaged: a part of its zip cannot be unpacked ({exc})") from exc
@@ -193,17 +195,22 @@ def _tag(buf: bytes, pos: int) -> tuple[bytes, dict[bytes, bytes], int] | None:
     return m.group(1), attrs, start
 
 
-def _scan_sheet(z: zipfile.ZipFile, part: str, styles: dict[int, str], fmt: SheetFormat) -> tuple[int, int]:
+def _scan_sheet(z: zipfile.ZipFile, part: str, styles: dict[int, str], fmt: SheetFormat) -> tuple[int, int, int]:
     """Hidden rows and columns, number formats and error cells into `fmt`; returns the
-    numbers of row and cell tags, which bound what calamine will hold in memory."""
-    row_tags = cell_tags = 0
+    last row and column any tag names and the number of cell tags, which bound what
+    calamine will hold in memory."""
+    row_tags = cell_tags = last_row = 0
+    columns: set[bytes] = set()
     hidden_rows: set[int] = set()
     hidden_cols: list[tuple[int, int]] = []
     formats: dict[tuple[int, int], str] = {}
     errors: dict[tuple[int, int], str] = {}
     rows_without_number = False
     for buf in _chunks(z, part):
+        numbers = _ROW_NUMBER.findall(buf)
         row_tags += len(_ROW_TAG.findall(buf))
+        last_row = max(last_row, max(map(int, numbers), default=0))
+        columns.update(_CELL_COLUMN.findall(buf))
         cell_tags += buf.count(b"<c ") + buf.count(b"<c>")
         pos = buf.find(b"hidden")
         while pos >= 0:
@@ -232,7 +239,8 @@ def _scan_sheet(z: zipfile.ZipFile, part: str, styles: dict[int, str], fmt: Shee
     fmt.hidden_cols = Spans(hidden_cols)
     fmt.number_formats = formats
     fmt.errors = errors
-    return row_tags, cell_tags
+    last_col = max((_column_number(c.decode("ascii")) for c in columns), default=0)
+    return max(row_tags, last_row), last_col, cell_tags
 
 
 def _styled_cells(buf: bytes, styles: dict[int, str], formats: dict[tuple[int, int], str]) -> None:

@@ -454,11 +454,16 @@ def resolve_overlapping_ages(figures: list[Figure]) -> list[Problem]:
         if not f.is_total and _span(f.age):
             groups[(f.year, _label_key(f.offence), f.split)].append(f)
     for parts in groups.values():
+        # A record list has thousands of figures of a few ages: work on distinct spans,
+        # so the checks grow with the ages written, not with the square of the rows.
+        by_span: dict[tuple[int, int], list[Figure]] = defaultdict(list)
+        for f in parts:
+            by_span[_span(f.age)].append(f)
         for band in sorted((f for f in parts if _span(f.age)[0] < _span(f.age)[1]),
                            key=lambda f: _span(f.age)[1] - _span(f.age)[0]):
             lo, hi = _span(band.age)
-            inside = [f for f in parts if f is not band and not f.is_total and _span(f.age)
-                      and lo <= _span(f.age)[0] and _span(f.age)[1] <= hi]
+            inside = [f for span, members in by_span.items() if lo <= span[0] and span[1] <= hi
+                      for f in members if f is not band and not f.is_total and _span(f.age)]
             if not inside:
                 continue
             known = band.count.value is not None and all(f.count.value is not None for f in inside)
@@ -468,9 +473,12 @@ def resolve_overlapping_ages(figures: list[Figure]) -> list[Problem]:
                 problems.append(Problem(
                     f"the ages at {band.source} and {inside[0].source} overlap: the band would count offences "
                     "of the other row twice, and its figure is not their sum", source=band.source))
-        live = [f for f in parts if not f.is_total and _span(f.age)]
-        for a, b in ((a, b) for i, a in enumerate(live) for b in live[i + 1:]):
-            (a1, a2), (b1, b2) = _span(a.age), _span(b.age)
+        live: dict[tuple[int, int], Figure] = {}  # the first figure of each span still an age
+        for f in parts:
+            if not f.is_total and _span(f.age):
+                live.setdefault(_span(f.age), f)
+        spans = list(live.items())
+        for (a1, a2), a, (b1, b2), b in ((*x, *y) for i, x in enumerate(spans) for y in spans[i + 1:]):
             if a1 <= b2 and b1 <= a2 and not (a1 <= b1 and b2 <= a2) and not (b1 <= a1 and a2 <= b2):
                 problems.append(Problem(f"the ages at {a.source} and {b.source} overlap without one containing "
                                         "the other: cannot tell how many offences they count", source=a.source))
