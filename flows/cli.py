@@ -44,6 +44,9 @@ def main(argv: list[str] | None = None) -> int:
                         "or --raw holds no round (the shrink is reported as warnings, not blocked)")
     p.add_argument("--full", action="store_true",
                    help="read every file again and rebuild, even if nothing changed since the last publish")
+    p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                   help="if another refresh of this warehouse is running, wait up to this long for it "
+                        "(default: refuse at once)")
     p.set_defaults(func=cmd_refresh)
 
     p = sub.add_parser("headline", help="print the headline figures from the warehouse")
@@ -54,6 +57,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--warehouse", type=Path, default=DEFAULT_WAREHOUSE)
     p.add_argument("--force", help="only forces whose name contains this")
     p.set_defaults(func=cmd_audit)
+
+    p = sub.add_parser("chase", help="the forces still to chase in a round, and why")
+    p.add_argument("round", metavar="ROUND", help="a round's name, or a prefix only it starts with (e.g. 2017)")
+    p.add_argument("--warehouse", type=Path, default=DEFAULT_WAREHOUSE)
+    p.set_defaults(func=cmd_chase)
 
     p = sub.add_parser("explain", help="trace a figure to the files and cells it was added up from")
     p.add_argument("--warehouse", type=Path, default=DEFAULT_WAREHOUSE)
@@ -102,10 +110,15 @@ def cmd_refresh(args) -> int:
     if args.reviews is not None and not args.reviews.is_file():
         print(f"foi refresh: no such reviews file: {args.reviews}", file=sys.stderr)
         return 2
+    from flows.locking import RefreshLocked
     from flows.refresh import run_refresh
 
-    result = run_refresh(args.raw, args.warehouse, args.expectations, args.reviews,
-                         accept_shrink=args.accept_shrink, full=args.full)
+    try:
+        result = run_refresh(args.raw, args.warehouse, args.expectations, args.reviews,
+                             accept_shrink=args.accept_shrink, full=args.full, lock_wait=args.wait)
+    except RefreshLocked as exc:
+        print(f"foi refresh: {exc}", file=sys.stderr)
+        return 3
     print_refresh(result)
     return 0 if result.published else 1
 
@@ -210,6 +223,26 @@ def cmd_audit(args) -> int:
             print(f"    figures: {row['figures_loaded']}")
         if row["messages"]:
             print(f"    {row['messages']}")
+    return 0
+
+
+def cmd_chase(args) -> int:
+    if not args.warehouse.exists():
+        print(f"foi chase: no warehouse at {args.warehouse}; run `foi refresh` first", file=sys.stderr)
+        return 2
+    from flows.responses import RoundNameError, to_chase
+
+    try:
+        round_name, forces = to_chase(args.warehouse, args.round)
+    except RoundNameError as exc:
+        print(f"foi chase: {exc}", file=sys.stderr)
+        return 2
+    if not forces:
+        print(f"{round_name}: no forces to chase.")
+        return 0
+    print(f"{round_name}: {len(forces)} force(s) to chase")
+    for row in forces:
+        print(f"{row['force_name']}: {row['chase_reason']}")
     return 0
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flows.forces import ForceNameError, load_forces, match_force
+from flows.rounds import ROUND_FILE, RoundFile, read_round_file
 
 DATA_TYPES = {".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls", ".ods": "ods", ".csv": "csv"}
 LITTER = {".ds_store", "thumbs.db", "desktop.ini"}
@@ -47,6 +48,7 @@ class Round:
     problems: list[str] = field(default_factory=list)
     forces_replied: set[str] = field(default_factory=set)
     forces_not_replied: list[str] = field(default_factory=list)
+    round_file: RoundFile | None = None  # raw/<round>/round.yaml (flows/rounds.py); None: absent
 
 
 def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
@@ -130,6 +132,9 @@ def discover_round(round_dir: Path, raw_dir: Path | None = None) -> Round:
     folders_by_force: dict[str, list[str]] = {}
     for folder in sorted(round_dir.iterdir()):
         if is_litter(folder):
+            continue
+        if folder.name == ROUND_FILE:  # the years the round asked for; a bad one is reported by facts
+            rnd.round_file = read_round_file(folder, raw_dir)
             continue
         if folder.is_symlink():
             rnd.problems.append(

@@ -21,6 +21,7 @@ from flows.observations import NIL_LAYOUT, Observation
 from flows.offences import load_offences
 from flows.reading import ReplyReading
 from flows.reviews import Review, load_reviews
+from flows.rounds import rounds_frame
 
 OFFENCES_COLUMNS = [
     "round", "force_code", "financial_year", "offence_code", "offence_description",
@@ -47,6 +48,8 @@ class Facts:
     returns: pd.DataFrame
     force_replies: pd.DataFrame
     messages: list[str] = field(default_factory=list)  # round-level problems
+    rounds: pd.DataFrame | None = None  # the `rounds` table: the years each round asked for (flows.rounds)
+    responses: pd.DataFrame | None = None  # a row per round and force (flows.responses)
 
 
 @dataclass
@@ -92,6 +95,7 @@ def build_facts(
     chosen, conflicts = _reconcile(tables)
 
     offences = _offences_frame(tables, chosen, conflicts)
+    round_rows, round_notes = rounds_frame(rounds, offences)  # declared or inferred years, noted
     rows_loaded: dict[int, int] = defaultdict(int)
     for key, year_tables in tables.items():
         if key in conflicts:
@@ -103,12 +107,16 @@ def build_facts(
             t.reading.status = st.CONFLICT if rows_loaded[id(t.reading)] == 0 else t.reading.status
             t.reading.message = _join(t.reading.message, message)
 
+    from flows.responses import responses_frame
+
     return Facts(
         offences=offences,
         stated_totals=_stated_totals_frame(readings, conflicts),
         returns=_returns_frame(readings, rows_loaded),
         force_replies=_force_replies_frame(rounds, readings, rows_loaded),
-        messages=[p for r in rounds for p in r.problems] + review_problems,
+        messages=[p for r in rounds for p in r.problems] + review_problems + round_notes,
+        rounds=round_rows,
+        responses=responses_frame(rounds, readings, rows_loaded, offences),
     )
 
 

@@ -8,8 +8,11 @@ scheduling around them. Nothing else in the package imports Prefect.
 """
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import os
+import shutil
 import subprocess
 import uuid
 from dataclasses import dataclass, field, replace
@@ -33,6 +36,7 @@ from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 
 from flows import discover as discovery  # noqa: E402
 from flows import facts as fact_stage  # noqa: E402
+from flows import locking  # noqa: E402
 from flows import guard, incremental, quality, report, warehouse  # noqa: E402
 from flows.reviews import REVIEWS_CSV, load_reviews  # noqa: E402
 from flows.isolation import BUDGET_REASONS, read_isolated  # noqa: E402
@@ -65,7 +69,7 @@ def _read_key(context, parameters) -> str:
 
 # Only reading is cached (on file hashes). The other stages take whole rounds of
 # observations as inputs: hashing those for a cache key would cost more than the stage.
-@task(name="discover", cache_policy=NO_CACHE)
+@task(name="discover", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)  # lists and hashes: safe to retry
 def discover_task(raw_dir: Path) -> list[discovery.Round]:
     rounds, problems = discovery.discover_raw(raw_dir)
     for problem in problems:
@@ -122,7 +126,7 @@ def normalise_task(rounds, readings, reviews_path: Path | None = None) -> fact_s
     return facts
 
 
-@task(name="load", cache_policy=NO_CACHE)
+@task(name="load", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=5)  # a failed build removes its file
 def load_task(facts: fact_stage.Facts, staged: Path, run: dict) -> Path:
     warehouse.build(
         staged,
@@ -130,6 +134,8 @@ def load_task(facts: fact_stage.Facts, staged: Path, run: dict) -> Path:
         returns=facts.returns,
         stated_totals=facts.stated_totals,
         force_replies=facts.force_replies,
+        responses=facts.responses,
+        rounds=facts.rounds,
         run=run,
     )
     return staged
@@ -162,11 +168,12 @@ def report_task(staged: Path, target: Path, run: dict, checks, validations, bloc
                 warnings: list[str], round_problems: list[str], summary: dict,
                 suites: list[quality.SuiteSpec]) -> tuple[Path | None, list[str]]:
     """The run's HTML report, built from the staged file before it is published or
-    discarded. Never raises: a report that cannot be written must not stop a good
-    warehouse being published, nor hide a block."""
+    discarded, into a staging folder (staged_report) that record_run moves into place
+    after the swap; returns where its index will be then. Never raises: a report that
+    cannot be written must not stop a good warehouse being published, nor hide a block."""
     try:
         built = report.build_report(
-            report.reports_dir(target), run_id=run["run_id"],
+            staged_report(target, run["run_id"]), run_id=run["run_id"],
             status="blocked" if blocked else "published", warehouse_file=staged,
             checks=checks, validations=validations,
             suites=suites,
@@ -179,21 +186,45 @@ def report_task(staged: Path, target: Path, run: dict, checks, validations, bloc
         return None, [message]
     for problem in built.problems:
         get_run_logger().warning(f"run report: {problem}")
-    return built.index, built.problems
+    return report.reports_dir(target) / run["run_id"] / built.index.name, built.problems
 
 
 @task(name="publish", cache_policy=NO_CACHE)
 def publish_task(staged: Path, target: Path, blocked: list[str]) -> bool:
+    """The swap (one rename: readers see the old file or the new one), or the discard."""
     if blocked:
         warehouse.discard(staged)
         return False
     warehouse.publish(staged, target)
+    get_run_logger().info(f"published {target}")
     return True
 
 
 # Readers wait on their worker processes: one thread per worker the limits allow.
+def one_at_a_time(body):
+    """The flow's body, run holding `<warehouse>.lock` (flows/locking.py) from before it
+    reads anything until its run log is written, after clearing what killed refreshes
+    left (no refresh that is still running can own any of it while this one holds the
+    lock). `lock_wait`: how long to wait for a refresh that holds it; 0 refuses at once
+    with locking.RefreshLocked. Every way into the flow (foi refresh, the deployment, a
+    direct call) goes through this."""
+    signature = inspect.signature(body)
+
+    @functools.wraps(body)
+    def locked(*args, **kwargs):
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        target = Path(bound.arguments["warehouse_path"]).resolve()
+        with locking.refresh_lock(target, bound.arguments["lock_wait"], on_wait=get_run_logger().warning):
+            clear_leftovers(target)
+            return body(*args, **kwargs)
+
+    return locked
+
+
 @flow(name="refresh", log_prints=False,
       task_runner=ThreadPoolTaskRunner(max_workers=load_limits().parallel_readers))
+@one_at_a_time
 def refresh(
     raw_dir: Path = DEFAULT_RAW,
     warehouse_path: Path = DEFAULT_WAREHOUSE,
@@ -202,10 +233,12 @@ def refresh(
     accept_shrink: bool = False,
     limits_path: Path | None = None,
     full: bool = False,
+    lock_wait: float = 0.0,
 ) -> RefreshResult:
     """`limits_path`: a limits file in place of schemas/limits.yaml (its parallel_readers
     is read from schemas/limits.yaml when the flow is defined). `full`: read every file
-    again and rebuild, even if nothing changed (flows/incremental.py)."""
+    again and rebuild, even if nothing changed (flows/incremental.py). `lock_wait`: seconds
+    to wait for another refresh of the same warehouse (one_at_a_time)."""
     raw_dir, target = Path(raw_dir).resolve(), Path(warehouse_path).resolve()
     limits = load_limits(limits_path) if limits_path is not None else None
     run = new_run(raw_dir)
@@ -238,8 +271,12 @@ def refresh(
     summary = summarise(facts)
     report_path, report_problems = report_task(
         staged, target, run, checks, validations, blocked, warnings, round_problems, summary, suites)
+    # The report and the run log are staged, then moved into place after the swap (or the
+    # discard): a refresh killed before the swap leaves nothing that claims a publication,
+    # and one killed after it has them moved into place by the next refresh (clear_leftovers).
+    write_run_log(target, run, not blocked, blocked, warnings, report_path, report_problems, staged=True)
     published = publish_task(staged, target, blocked)
-    write_run_log(target, run, published, blocked, warnings, report_path, report_problems)
+    record_run(target, run["run_id"])
     return RefreshResult(
         run_id=run["run_id"], published=published, warehouse=target, raw_dir=raw_dir,
         blocked_reasons=blocked, warnings=warnings, round_problems=round_problems,
@@ -254,6 +291,7 @@ def unchanged(run: dict, target: Path, raw_dir: Path, since: str) -> RefreshResu
     from types import SimpleNamespace
 
     get_run_logger().info(f"nothing changed since run {since}: the published warehouse is current")
+    write_run_log(target, {**run, "unchanged_since": since}, True, [], [], status="unchanged")
     published = SimpleNamespace(returns=warehouse.read_table(target, "returns"),
                                 force_replies=warehouse.read_table(target, "force_replies"))
     return RefreshResult(run_id=run["run_id"], published=True, warehouse=target, raw_dir=raw_dir,
@@ -294,11 +332,17 @@ def run_refresh(
     accept_shrink: bool = False,
     limits_path: Path | None = None,
     full: bool = False,
+    lock_wait: float = 0.0,
 ) -> RefreshResult:
-    """Run the flow in-process, without the one-second heartbeat join at the end."""
+    """Run the flow in-process, without the one-second heartbeat join at the end.
+    `lock_wait`: seconds to wait for another refresh of the warehouse (else
+    locking.RefreshLocked at once: before a flow run is made, so the refusal is one clear
+    message, not a failed flow run's traceback)."""
+    if not lock_wait:
+        locking.refuse_if_held(Path(warehouse_path).resolve())
     with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         return refresh(raw_dir, warehouse_path, expectations_dir, reviews_path, accept_shrink, limits_path,
-                       full)
+                       full, lock_wait=lock_wait)
 
 
 def new_run(raw_dir: Path) -> dict:
@@ -352,21 +396,127 @@ def _example(example: dict) -> str:
 
 
 def write_run_log(target: Path, run: dict, published: bool, blocked: list[str], warnings: list[str],
-                  report_path: Path | None = None, report_problems: list[str] = ()) -> Path:
+                  report_path: Path | None = None, report_problems: list[str] = (),
+                  staged: bool = False, status: str | None = None) -> Path:
     """Every run leaves a record beside the warehouse, blocked ones too: a blocked run
-    must not touch the published warehouse, so its record cannot live inside it."""
-    log_dir = target.parent / "runs"
-    log_dir.mkdir(parents=True, exist_ok=True)
+    must not touch the published warehouse, so its record cannot live inside it. Written
+    whole or not at all (a temporary file renamed); `staged`: under its staged name, for
+    record_run to move into place after the swap."""
+    path = run_log_path(target, run["run_id"])
     record = {
         **{k: v for k, v in run.items() if k != "started_at"},
         "started_at": run["started_at"].isoformat(),
         "finished_at": datetime.now(timezone.utc).isoformat(),
-        "status": "published" if published else "blocked",
+        "status": status or ("published" if published else "blocked"),
         "blocked_reasons": blocked,
         "warnings": warnings,
         "report": str(report_path) if report_path else None,
         "report_problems": list(report_problems),
     }
-    path = log_dir / f"{run['run_id']}.json"
-    path.write_text(json.dumps(record, indent=2, default=str))
+    if staged:
+        path = path.with_name(path.name + STAGED)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _write_atomically(path, json.dumps(record, indent=2, default=str))
     return path
+
+
+# A run's report and run log are built under these names and renamed into place once the
+# run is published or blocked (record_run); anything else under them is a killed run's.
+STAGING = ".staging-"   # reports/.staging-<run_id>/<run_id>/...
+STAGED = ".staging"     # runs/<run_id>.json.staging
+TEMPORARY = ".tmp-"     # runs/<name>.tmp-<hex>: a run log being written
+
+
+def run_log_path(target: Path, run_id: str) -> Path:
+    return Path(target).parent / "runs" / f"{run_id}.json"
+
+
+def staged_report(target: Path, run_id: str) -> Path:
+    """The folder a run's report is built in (as reports/ is: the run's own folder, and a
+    list of runs that is thrown away)."""
+    return report.reports_dir(target) / f"{STAGING}{run_id}"
+
+
+def record_run(target: Path, run_id: str) -> None:
+    """After the swap or the discard: the run's staged report and run log renamed into
+    place, and the list of runs written again. A report that was not finished is dropped
+    (its run log says why there is none)."""
+    reports = report.reports_dir(target)
+    staging = staged_report(target, run_id)
+    built = staging / run_id
+    moved = (built / report.SUMMARY).is_file()
+    if moved:
+        os.replace(built, reports / run_id)
+    shutil.rmtree(staging, ignore_errors=True)
+    log = run_log_path(target, run_id)
+    staged_log = log.with_name(log.name + STAGED)
+    if staged_log.exists():
+        os.replace(staged_log, log)
+        _fsync(log.parent)
+    if moved:
+        _fsync(reports)
+        try:
+            report.write_runs_index(reports)
+        except Exception as exc:  # the run's own report is in place; the list is rewritten next run
+            get_run_logger().warning(f"the list of run reports could not be written: {type(exc).__name__}: {exc}")
+
+
+def clear_leftovers(target: Path) -> list[str]:
+    """What refreshes that were killed left, cleared by the next one: it holds the lock,
+    so none of it belongs to a refresh that is still running. Staged warehouse files (and
+    their write-ahead logs) and half-written run logs are deleted. A staged report and run
+    log are moved into place when their run did conclude (published: its row is in the
+    published warehouse, so it was killed after the swap; or blocked), else deleted.
+    Returns what was done, each also logged."""
+    target = Path(target)
+    done = [f"deleted {p.name}, left by a refresh that was stopped" for p in warehouse.discard_leftovers(target)]
+    published = warehouse.published_run_ids(target)
+    reports, runs = report.reports_dir(target), target.parent / "runs"
+    staged = {p.name[len(STAGING):] for p in reports.glob(f"{STAGING}*")}
+    staged |= {p.name[:-len(".json" + STAGED)] for p in runs.glob(f"*.json{STAGED}")}
+    for run_id in sorted(staged):
+        log = run_log_path(target, run_id)
+        staged_log = log.with_name(log.name + STAGED)
+        status = _status(staged_log)
+        if status == "blocked" or (status == "published" and run_id in published):
+            record_run(target, run_id)
+            done.append(f"run {run_id} was stopped after it was {status}: its report and run log moved into place")
+        else:
+            shutil.rmtree(staged_report(target, run_id), ignore_errors=True)
+            staged_log.unlink(missing_ok=True)
+            done.append(f"run {run_id} was stopped before it was published: its unfinished report deleted")
+    for temporary in runs.glob(f"*{TEMPORARY}*"):
+        temporary.unlink(missing_ok=True)
+        done.append(f"deleted {temporary.name}, a run log a stopped refresh was writing")
+    for line in done:
+        get_run_logger().warning(line)
+    return done
+
+
+def _status(staged_log: Path) -> str | None:
+    try:
+        return json.loads(staged_log.read_text()).get("status")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    temporary = path.with_name(f"{path.name}{TEMPORARY}{uuid.uuid4().hex[:8]}")
+    try:
+        with open(temporary, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    _fsync(path.parent)
+
+
+def _fsync(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

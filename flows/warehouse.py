@@ -37,11 +37,15 @@ def connect(path: Path | str, read_only: bool = True) -> duckdb.DuckDBPyConnecti
     return duckdb.connect(str(path), read_only=read_only)
 
 
-def build(path: Path, *, offences, returns, stated_totals, force_replies, run: dict | None = None) -> None:
-    """Create a NEW warehouse file at `path` from the facts, with its marts."""
+def build(path: Path, *, offences, returns, stated_totals, force_replies, run: dict | None = None,
+          responses=None, rounds=None) -> None:
+    """Create a NEW warehouse file at `path` from the facts, with its marts.
+    `responses` (flows.responses): None leaves that table empty. `rounds` (flows.rounds):
+    None infers every round's years from the offences."""
     from flows.facts import (
         FORCE_REPLIES_COLUMNS, OFFENCES_COLUMNS, RETURNS_COLUMNS, STATED_TOTALS_COLUMNS,
     )
+    from flows.responses import RESPONSES_COLUMNS
 
     path = Path(path)
     if path.exists():
@@ -57,6 +61,13 @@ def build(path: Path, *, offences, returns, stated_totals, force_replies, run: d
             ("force_replies", force_replies, FORCE_REPLIES_COLUMNS),
         ):
             _insert(con, table, frame, columns)
+        if rounds is None:
+            from flows.rounds import rounds_frame
+
+            rounds, _ = rounds_frame(None, offences, also=force_replies["round"])
+        _insert_rounds(con, rounds)
+        if responses is not None:
+            _insert(con, "responses", responses, RESPONSES_COLUMNS)
         if run is not None:
             _insert_run(con, run)
         build_marts(con)
@@ -87,6 +98,15 @@ def _insert(con, table: str, frame, columns: list[str]) -> None:
         con.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM {name}")
     finally:
         con.unregister(name)
+
+
+def _insert_rounds(con, frame) -> None:
+    """The `rounds` table (flows.rounds); its year lists become VARCHAR[]."""
+    from flows.rounds import ROUNDS_COLUMNS, table_rows
+
+    if len(frame):
+        con.executemany(f"INSERT INTO rounds ({', '.join(ROUNDS_COLUMNS)}) "
+                        f"VALUES ({', '.join('?' * len(ROUNDS_COLUMNS))})", table_rows(frame))
 
 
 def _insert_run(con, run: dict) -> None:
@@ -149,6 +169,33 @@ def publish(staged: Path, target: Path) -> None:
 def discard(staged: Path) -> None:
     Path(staged).unlink(missing_ok=True)
     Path(str(staged) + ".wal").unlink(missing_ok=True)
+
+
+def leftovers(target: Path) -> list[Path]:
+    """Staged files beside the target (and their write-ahead logs), as `staging_path` names
+    them. Only a refresh that holds the warehouse's lock (flows/locking.py) may treat
+    these as a killed refresh's: any other could be a running refresh's work."""
+    target = Path(target)
+    return sorted(target.parent.glob(f"{target.name}.staging-*"))
+
+
+def discard_leftovers(target: Path) -> list[Path]:
+    """Delete what killed refreshes left beside the target; the paths deleted."""
+    gone = leftovers(target)
+    for path in gone:
+        path.unlink(missing_ok=True)
+    return gone
+
+
+def published_run_ids(target: Path) -> set[str]:
+    """The runs recorded in the published warehouse (empty if there is none, or it cannot
+    be read): a run is published exactly when its row is in the published file."""
+    if not Path(target).exists():
+        return set()
+    try:
+        return {r["run_id"] for r in rows(target, "SELECT run_id FROM runs")}
+    except duckdb.Error:
+        return set()
 
 
 def read_table(path: Path, table: str):

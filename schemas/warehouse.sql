@@ -39,6 +39,21 @@ CREATE TABLE force_replies (
     message    VARCHAR
 );
 
+-- A row per round and force: what the force's reply came to, and whether to chase it
+-- (flows/responses.py; `foi chase ROUND` prints the rows with chase true).
+CREATE TABLE responses (
+    round           VARCHAR NOT NULL,
+    force_code      VARCHAR NOT NULL,
+    force_name      VARCHAR NOT NULL,
+    response        VARCHAR NOT NULL,  -- data, partial, refused, nil_return, quarantined, no_machine_readable_data, no_reply
+    refusal_section VARCHAR,           -- the FOI Act section a letter cites ('section 12', 'section 40'); NULL if none
+    years_given     VARCHAR,           -- financial years of the figures loaded, '2015/16, 2016/17'; NULL if none
+    files           INTEGER NOT NULL,  -- files the force sent in this round
+    reply_date      DATE,              -- the latest date written in its letters; NULL if none (never a file's mtime)
+    chase           BOOLEAN NOT NULL,  -- the team should go back to this force
+    chase_reason    VARCHAR            -- why, in the team's words; NULL when chase is false
+);
+
 -- A row per observation read from a reply: a table cell, or one record of a list.
 CREATE TABLE offences (
     round               VARCHAR NOT NULL,
@@ -105,4 +120,16 @@ CREATE TABLE validation_results (
     success             BOOLEAN,
     unexpected_count    BIGINT,
     unexpected_examples VARCHAR   -- JSON: failing rows with their source cells
+);
+
+-- A row per round: the financial years it asked for, as raw/<round>/round.yaml declares
+-- them or, without a usable file, inferred (flows/rounds.py). Read by published_figures.
+CREATE TABLE rounds (
+    round           VARCHAR PRIMARY KEY,
+    years_requested VARCHAR[] NOT NULL,  -- ['2015/16', '2016/17']
+    years_source    VARCHAR NOT NULL,    -- declared (round.yaml), inferred (the years most forces' data give)
+    sent            DATE,                -- round.yaml's sent:, when declared
+    title           VARCHAR,
+    years_given     VARCHAR[] NOT NULL,  -- every year the round's figures give, asked for or not
+    message         VARCHAR              -- why inferred; forces' figures for years not asked for
 );

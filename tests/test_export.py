@@ -20,7 +20,7 @@ from flows.export import ExportError, export
 from small_counts import FORMULAS, KENT, RUN_ID, TVP, build
 
 MARTS = ["current_offences", "force_year_totals", "age_distribution", "offence_group_totals",
-         "headline_figures", "force_audit", "force_year_changes"]
+         "headline_figures", "force_audit", "force_year_changes", "published_figures"]
 OFFENCE_KEY = ["force_code", "financial_year", "source"]
 
 

@@ -79,3 +79,15 @@ def test_a_settings_change_is_a_change(raw, tmp_path, prefect_harness):
     assert run_refresh(raw, target, limits_path=limits).unchanged_since is not None
     limits.write_text(limits.read_text().replace("read_seconds: 300", "read_seconds: 299"))
     assert run_refresh(raw, target, limits_path=limits).unchanged_since is None
+
+
+def test_an_unchanged_run_leaves_a_record(raw, tmp_path, prefect_harness):
+    import json
+
+    from flows.refresh import run_log_path, run_refresh
+
+    target = tmp_path / "w" / "foi.duckdb"
+    first = run_refresh(raw, target)
+    second = run_refresh(raw, target)
+    record = json.loads(run_log_path(target, second.run_id).read_text())
+    assert record["status"] == "unchanged" and record["unchanged_since"] == first.run_id

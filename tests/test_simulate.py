@@ -127,7 +127,7 @@ def test_every_layout_and_reply_kind_appears(sample):
 
 def test_folders_name_distinct_forces(sample):
     truth, out = sample
-    folders = [p.name for p in (out / SAMPLE_ROUND).iterdir()]
+    folders = [p.name for p in (out / SAMPLE_ROUND).iterdir() if p.is_dir()]
     codes = [match_force(f).code for f in folders]
     assert len(codes) == len(set(codes)) == 42  # one force did not reply
 
@@ -147,7 +147,7 @@ def test_folder_names_are_names_and_aliases_of_distinct_forces(sample):
             for n in [row["force_name"], *row["aliases"].split(";")]:
                 if n.strip():
                     names.setdefault(normalise(n), set()).add(row["force_code"])
-    folders = sorted(p.name for p in (out / SAMPLE_ROUND).iterdir())
+    folders = sorted(p.name for p in (out / SAMPLE_ROUND).iterdir() if p.is_dir())
     matched = {f: names.get(normalise(f), set()) for f in folders}
     assert all(len(codes) == 1 for codes in matched.values()), matched
     codes = [next(iter(c)) for c in matched.values()]

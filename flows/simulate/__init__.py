@@ -105,6 +105,7 @@ def simulate_round(
     round_dir = Path(out_dir) / round_name
     if round_dir.exists():
         shutil.rmtree(round_dir)
+    write_round_file(round_dir, round_name, years)
     truth = Truth(round_name)
     for plan in plans:
         truth.layouts[plan.code] = plan.kind
@@ -134,6 +135,15 @@ def simulate_round(
     for i, year in enumerate(years):
         truth.headlines[year] = numbers.headline(force_years, by_code, year, years[i - 1] if i else None)
     return truth
+
+
+def write_round_file(round_dir: Path, round_name: str, years: list[str]) -> None:
+    """raw/<round>/round.yaml: the years the request asked for (flows/rounds.py)."""
+    round_dir.mkdir(parents=True, exist_ok=True)
+    title = round_name.split("-", 1)[1].replace("-", " ") if "-" in round_name else round_name
+    (round_dir / "round.yaml").write_text(
+        "# The financial years this request asked for (flows/rounds.py).\n"
+        f"title: {title}\nyears: [{', '.join(years)}]\n", encoding="utf-8")
 
 
 def simulate_rounds(out_dir: Path, *, rounds: int = 10, seed: int = 2017, scale: float = 1.0,
