@@ -277,6 +277,7 @@ def refresh(
     write_run_log(target, run, not blocked, blocked, warnings, report_path, report_problems, staged=True)
     published = publish_task(staged, target, blocked)
     record_run(target, run["run_id"])
+    tidy(target)
     return RefreshResult(
         run_id=run["run_id"], published=published, warehouse=target, raw_dir=raw_dir,
         blocked_reasons=blocked, warnings=warnings, round_problems=round_problems,
@@ -435,6 +436,23 @@ def staged_report(target: Path, run_id: str) -> Path:
     """The folder a run's report is built in (as reports/ is: the run's own folder, and a
     list of runs that is thrown away)."""
     return report.reports_dir(target) / f"{STAGING}{run_id}"
+
+
+def tidy(target: Path) -> None:
+    """Old run logs and reports pruned (schemas/housekeeping.yaml), the list of runs
+    written again. Never fails a refresh: what is not pruned now is pruned next time."""
+    from flows import housekeeping
+
+    try:
+        gone = housekeeping.prune(target)
+        if gone:
+            get_run_logger().info(f"pruned the records of {len(gone)} old run(s): {', '.join(gone[:5])}"
+                                  + (" ..." if len(gone) > 5 else ""))
+            reports = report.reports_dir(target)
+            if reports.is_dir():
+                report.write_runs_index(reports)
+    except Exception as exc:
+        get_run_logger().warning(f"old run records were not pruned: {type(exc).__name__}: {exc}")
 
 
 def record_run(target: Path, run_id: str) -> None:
