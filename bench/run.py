@@ -88,7 +88,7 @@ def refresh_timings(raw: Path, target: Path, floor: float) -> dict:
     for name, change in (("full", None), ("nothing_changed", None), ("one_reply_changed", "change")):
         if change:
             reply = next(p for p in sorted(raw.rglob("*.csv")))
-            reply.write_text(reply.read_text() + "\n")
+            reply.write_bytes(reply.read_bytes() + b"\n")
         t0 = time.perf_counter()
         result = run_refresh(raw, target, full=name == "full")
         seconds = time.perf_counter() - t0
