@@ -470,9 +470,9 @@ def record_run(target: Path, run_id: str) -> None:
     staged_log = log.with_name(log.name + STAGED)
     if staged_log.exists():
         os.replace(staged_log, log)
-        _fsync(log.parent)
+        warehouse.fsync(log.parent)
     if moved:
-        _fsync(reports)
+        warehouse.fsync(reports)
         try:
             report.write_runs_index(reports)
         except Exception as exc:  # the run's own report is in place; the list is rewritten next run
@@ -529,12 +529,4 @@ def _write_atomically(path: Path, text: str) -> None:
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
-    _fsync(path.parent)
-
-
-def _fsync(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    warehouse.fsync(path.parent)

@@ -146,7 +146,8 @@ def staging_path(target: Path) -> Path:
     return target.with_name(f"{target.name}.staging-{uuid.uuid4().hex[:12]}")
 
 
-def _fsync(path: Path) -> None:
+def fsync(path: Path) -> None:
+    """Flush a file, or a folder's entries (a rename is durable once its folder is flushed)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -160,10 +161,10 @@ def publish(staged: Path, target: Path) -> None:
     for leftover in (Path(str(staged) + ".wal"),):
         if leftover.exists():
             raise RuntimeError(f"{staged} still has a write-ahead log: it was not closed cleanly")
-    _fsync(staged)
+    fsync(staged)
     os.replace(staged, target)
     Path(str(target) + ".wal").unlink(missing_ok=True)  # a stale log would replay onto the new file
-    _fsync(target.parent)
+    fsync(target.parent)
 
 
 def discard(staged: Path) -> None:

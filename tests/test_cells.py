@@ -6,7 +6,6 @@ import datetime as dt
 import io
 import re
 import shutil
-import struct
 import zipfile
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from flows.cells import DATA_SUFFIXES, UnreadableFile, read_workbook
 from flows.cells.grid import Cell, MergedRange, Sheet
 from flows.cells.sniff import detect_format
 from flows.cells.values import Spans, build_cells
+from tests.hostile import ole_file
 
 
 def cells_of(sheet: Sheet) -> dict[str, object]:
@@ -31,33 +31,6 @@ def rewrite_member(path: Path, member: str, edit) -> None:
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
         for info, data in items:
             out.writestr(info, edit(data) if info.filename == member else data)
-
-
-def ole_file(stream_names: list[str]) -> bytes:
-    """A minimal OLE2 compound file (the container of .xls and of encrypted xlsx)
-    whose streams are all empty: enough for anything that lists its streams."""
-    end, fat_sector = 0xFFFFFFFE, 0xFFFFFFFD
-    header = bytearray(512)
-    header[0:8] = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-    struct.pack_into("<HHHHH", header, 24, 0x3E, 3, 0xFFFE, 9, 6)
-    struct.pack_into("<IIIIIIII", header, 40, 0, 1, 1, 0, 4096, end, 0, end)
-    header[76:512] = b"\xff" * 436
-    struct.pack_into("<I", header, 76, 0)  # the FAT is sector 0, the directory sector 1
-    fat = struct.pack("<II", fat_sector, end) + b"\xff" * 504
-
-    def entry(name: str, kind: int, right: int = -1, child: int = -1) -> bytes:
-        raw = name.encode("utf-16-le") + b"\x00\x00"
-        e = bytearray(128)
-        e[0:len(raw)] = raw
-        struct.pack_into("<HBBiii", e, 64, len(raw), kind, 1, -1, right, child)
-        struct.pack_into("<II", e, 116, end, 0)
-        return bytes(e)
-
-    entries = [entry("Root Entry", 5, child=1)]
-    for i, name in enumerate(stream_names, 1):
-        entries.append(entry(name, 2, right=i + 1 if i < len(stream_names) else -1))
-    directory = b"".join(entries)
-    return bytes(header) + fat + directory + b"\x00" * (-len(directory) % 512)
 
 
 # --- xlsx -----------------------------------------------------------------------------
