@@ -69,7 +69,7 @@ def read_isolated(reply: ReplyFile, limits: Limits) -> ReplyReading:
     elapsed = time.monotonic() - started
     if outcome is None:
         return _stopped(reply, OVER_TIME,
-                        f"took longer than read_seconds = {limits.read_seconds:,} s (schemas/limits.yaml) "
+                        f"took longer than read_seconds = {limits.read_seconds:,} s ({limits.source}) "
                         f"and was stopped after {elapsed:,.0f} s; not read. If the reply is genuine, "
                         "raise read_seconds and refresh again")
     kind, payload = outcome
@@ -78,7 +78,7 @@ def read_isolated(reply: ReplyFile, limits: Limits) -> ReplyReading:
     if kind == "memory":
         return _stopped(reply, OVER_MEMORY,
                         f"needs more memory than read_memory_mb = {limits.read_memory_mb:,} "
-                        "(schemas/limits.yaml) to read; stopped, not read. If the reply is genuine, "
+                        f"({limits.source}) to read; stopped, not read. If the reply is genuine, "
                         "raise read_memory_mb and refresh again")
     if kind == "died":
         code = worker.exitcode
@@ -87,7 +87,7 @@ def read_isolated(reply: ReplyFile, limits: Limits) -> ReplyReading:
         return _stopped(reply, WORKER_DIED,
                         f"could not be read: the reading process {how} (a library gave up on the "
                         f"file; if it is large, raise read_memory_mb = {limits.read_memory_mb:,} in "
-                        "schemas/limits.yaml and refresh again)")
+                        f"{limits.source} and refresh again)")
     return _stopped(reply, WORKER_DIED, f"could not be read: {payload}")
 
 

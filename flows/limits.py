@@ -40,6 +40,7 @@ class Limits:
     read_seconds: float
     read_memory_mb: int
     parallel_readers: int
+    source: str = "schemas/limits.yaml"  # the file they came from, as messages name it
 
     def replace(self, **changes) -> "Limits":
         from dataclasses import replace
@@ -55,15 +56,27 @@ def load_limits(path: Path | None = None) -> Limits:
 @lru_cache(maxsize=4)
 def _load(path: Path) -> Limits:
     raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    names = [f.name for f in fields(Limits)]
+    names = [f.name for f in fields(Limits) if f.name != "source"]
     missing = [n for n in names if n not in raw]
     unknown = sorted(set(raw) - set(names))
     if missing or unknown:
         raise ValueError(f"{path}: missing limits {missing}; unknown {unknown}")
     values = {}
     for f in fields(Limits):
+        if f.name == "source":
+            continue
         value = raw[f.name]
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
             raise ValueError(f"{path}: {f.name} must be a positive number, not {value!r}")
         values[f.name] = value
-    return Limits(**values)
+    return Limits(**values, source=_shown(path))
+
+
+def _shown(path: Path) -> str:
+    """The file as a message names it: relative to the project when it is in it."""
+    from flows import PROJECT_ROOT
+
+    try:
+        return path.resolve().relative_to(PROJECT_ROOT).as_posix()
+    except ValueError:
+        return str(path)

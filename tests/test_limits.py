@@ -104,7 +104,7 @@ def totals_by_year(reply: ReplyFile, reading) -> dict[str, int]:
 
 
 def check(case: Hostile, reply: ReplyFile, status: str, reason: str | None, message: str,
-          totals: dict[str, int] | None) -> None:
+          totals: dict[str, int] | None, limits_file: Path) -> None:
     assert (status, reason_matches(case.reason, reason)) == (case.status, True), (
         f"{case.name}: expected {case.status} ({case.reason}), got {status} ({reason}): {message}")
     assert PASSWD not in message
@@ -112,7 +112,7 @@ def check(case: Hostile, reply: ReplyFile, status: str, reason: str | None, mess
         assert reply.rel_path in message, f"the message does not name the file: {message}"
     if reason and reason.split(":")[0] in ("limit", "budget"):
         name = reason.split(":", 1)[1]
-        assert name in message and "schemas/limits.yaml" in message, message
+        assert name in message and f"({limits_file})" in message, message  # the file to raise it in
     if status == LOADED:
         assert totals == case.totals
 
@@ -165,7 +165,7 @@ def test_read_reply_in_process(case: Hostile, tmp_path, round_limits_path):
                                    f"{out.get('stderr', '')[-300:]}")
         assert "raised" not in out, f"{case.name}: read_reply raised {out['raised']}"
         status, reason, message, totals = out["status"], out["reason"], out["message"], None
-    check(case, reply, status, reason, message, totals)
+    check(case, reply, status, reason, message, totals, round_limits_path)
     assert time.monotonic() - started < (60 if case.slow else 20), "a hostile file must cost seconds at most"
 
 
@@ -175,7 +175,7 @@ def test_read_isolated(case: Hostile, tmp_path, round_limits_path):
     started = time.monotonic()
     reading = read_isolated(reply, load_limits(round_limits_path))
     totals = totals_by_year(reply, reading) if reading.status == LOADED else None
-    check(case, reply, reading.status, reading.reason, reading.message, totals)
+    check(case, reply, reading.status, reading.reason, reading.message, totals, round_limits_path)
     assert time.monotonic() - started < (60 if case.slow else 20)
 
 
@@ -338,7 +338,7 @@ def test_each_limit_under_a_small_limits_file(limit, write, changes, tmp_path):
     for reading in (read_reply(reply, small), read_isolated(reply, small)):
         assert (reading.status, reading.reason) == (QUARANTINED, f"limit:{limit}"), reading.message
         assert reply.rel_path in reading.message
-        assert limit in reading.message and "schemas/limits.yaml" in reading.message
+        assert limit in reading.message and str(path) in reading.message
 
 
 def test_a_limits_file_must_name_every_limit_with_a_positive_number(tmp_path):
@@ -417,6 +417,7 @@ def clean_reply(tmp_path) -> ReplyFile:
 def test_a_file_beyond_the_memory_budget_is_stopped_and_the_parent_is_unharmed(
         big_list_reply, clean_reply, tmp_path):
     budget = load_limits(limits_file(tmp_path, read_memory_mb=200, read_seconds=60))
+    assert budget.source.endswith(".yaml") and budget.source != "schemas/limits.yaml"
     rss_before = _rss_mb(os.getpid())
     before = _tree(os.getpid())
     started = time.monotonic()
@@ -425,7 +426,7 @@ def test_a_file_beyond_the_memory_budget_is_stopped_and_the_parent_is_unharmed(
     assert reading.status == QUARANTINED
     assert reading.reason in (OVER_MEMORY, WORKER_DIED), reading.message
     assert big_list_reply.rel_path in reading.message
-    assert "read_memory_mb" in reading.message and "schemas/limits.yaml" in reading.message
+    assert "read_memory_mb" in reading.message and budget.source in reading.message
     assert not reading.observations
     assert elapsed < 30, "stopped by its memory, not by the clock"
     # the parent: no heavier, no worker left behind, and the next file reads as ever
@@ -443,7 +444,7 @@ def test_a_file_beyond_the_time_budget_is_stopped_on_time(big_list_reply, clean_
     elapsed = time.monotonic() - started
     assert (reading.status, reading.reason) == (QUARANTINED, OVER_TIME), reading.message
     assert big_list_reply.rel_path in reading.message
-    assert "read_seconds" in reading.message and "schemas/limits.yaml" in reading.message
+    assert "read_seconds" in reading.message and budget.source in reading.message
     assert 2 <= elapsed < 8, f"stopped after {elapsed:.1f} s"
     assert _workers_left(before) == [], "the worker past its time must be killed"
     after = read_isolated(clean_reply, budget)
@@ -497,3 +498,18 @@ def test_check_archive_sees_a_part_that_unpacks_to_more_than_it_declares(tmp_pat
     path = _bomb(tmp_path, "zip bomb whose directory declares 4 KB (CRC of those 4 KB)")
     with pytest.raises(UnreadableFile):  # LimitExceeded is an UnreadableFile too
         check_archive(path, load_limits())
+
+
+def test_messages_name_the_limits_file_in_use(tmp_path):
+    """A limit is raised in the file it came from: the shipped one by its place in the
+    project, another by its path."""
+    assert load_limits().source == "schemas/limits.yaml"
+    other = load_limits(limits_file(tmp_path, csv_lines=3))
+    folder = tmp_path / "raw" / ROUND / "Kent"
+    folder.mkdir(parents=True)
+    (folder / "reply.csv").write_text("Year,Offence,Count\n2016/17,88A,3\n2016/17,86,4\n2016/17,21,5\n")
+    [reply] = discover(tmp_path / "raw")
+    reading = read_reply(reply, other)
+    assert reading.reason == "limit:csv_lines"
+    assert f"({other.source})" in reading.message and "schemas/limits.yaml" not in reading.message
+    assert read_reply(reply).status == LOADED

@@ -35,7 +35,7 @@ def read_workbook(path: str | Path, limits=None) -> Workbook:
     except OSError as exc:
         raise UnreadableFile(path, f"cannot be opened ({exc.strerror or exc})") from exc
     if size > limits.file_bytes:
-        raise LimitExceeded(path, "file_bytes", f"{size:,} bytes", limits.file_bytes, "is")
+        raise LimitExceeded(path, "file_bytes", f"{size:,} bytes", limits.file_bytes, "is", source=limits.source)
     file_type = detect_format(path)
     if file_type in ("xlsx", "ods"):
         check_archive(path, limits)

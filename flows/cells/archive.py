@@ -27,14 +27,14 @@ def check_archive(path: Path, limits) -> None:
             infos = z.infolist()
             if len(infos) > limits.archive_members:
                 raise LimitExceeded(path, "archive_members", f"{len(infos):,} parts", limits.archive_members,
-                                    "is a zip archive of")
+                                    "is a zip archive of", source=limits.source)
             declared = 0
             for info in infos:
                 _check_size(path, info, info.file_size, limits, "declares that part")
                 declared += info.file_size
             if declared > limits.archive_total_bytes:
                 raise LimitExceeded(path, "archive_total_bytes", f"{declared:,} bytes", limits.archive_total_bytes,
-                                    "declares its parts unpack to")
+                                    "declares its parts unpack to", source=limits.source)
             total = 0
             with open(path, "rb") as raw:
                 for info in infos:
@@ -55,12 +55,12 @@ def check_archive(path: Path, limits) -> None:
 def _check_size(path: Path, info: zipfile.ZipInfo, size: int, limits, what: str) -> None:
     if size > limits.archive_member_bytes:
         raise LimitExceeded(path, "archive_member_bytes", f"{size:,} bytes", limits.archive_member_bytes,
-                            f"{what} {info.filename} unpacks to")
+                            f"{what} {info.filename} unpacks to", source=limits.source)
     if size > limits.compression_ratio_from_bytes:
         ratio = size / max(info.compress_size, 1)
         if ratio > limits.compression_ratio:
             raise LimitExceeded(path, "compression_ratio", f"{ratio:,.0f} to 1", limits.compression_ratio,
-                                f"{what} {info.filename} unpacks at")
+                                f"{what} {info.filename} unpacks at", source=limits.source)
 
 
 _LOCAL_HEADER = struct.Struct("<4sHHHHHIIIHH")  # the zip format's local file header
@@ -95,7 +95,7 @@ def _inflated_size(path: Path, raw, info: zipfile.ZipInfo, limits, before: int) 
         _check_size(path, info, size, limits, "part")
         if before + size > limits.archive_total_bytes:
             raise LimitExceeded(path, "archive_total_bytes", f"more than {before + size:,} bytes",
-                                limits.archive_total_bytes, "has parts that unpack to")
+                                limits.archive_total_bytes, "has parts that unpack to", source=limits.source)
         if inflater.eof:
             break
     size += len(inflater.flush())

@@ -27,13 +27,13 @@ def read_csv(path: str | Path, limits=None) -> Workbook:
     try:
         size = path.stat().st_size
         if size > limits.csv_bytes:
-            raise LimitExceeded(path, "csv_bytes", f"{size:,} bytes", limits.csv_bytes, "is a text file of")
+            raise LimitExceeded(path, "csv_bytes", f"{size:,} bytes", limits.csv_bytes, "is a text file of", source=limits.source)
         data = path.read_bytes()
     except OSError as exc:
         raise UnreadableFile(path, f"cannot be opened ({exc.strerror or exc})") from exc
     lines = data.count(b"\n") + 1
     if lines > limits.csv_lines:
-        raise LimitExceeded(path, "csv_lines", f"{lines:,} lines", limits.csv_lines, "is a text file of")
+        raise LimitExceeded(path, "csv_lines", f"{lines:,} lines", limits.csv_lines, "is a text file of", source=limits.source)
     text, _encoding = decode(path, data)
     sheet = Sheet(name=path.name, is_csv=True)
     sheet.cells = parse(path, text)

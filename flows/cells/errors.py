@@ -20,12 +20,13 @@ class UnreadableFile(Exception):
 class LimitExceeded(UnreadableFile):
     """A file beyond one of the limits: `limit` is its name in schemas/limits.yaml."""
 
-    def __init__(self, path: str | Path, limit: str, found: str, allowed: int | float, what: str) -> None:
+    def __init__(self, path: str | Path, limit: str, found: str, allowed: int | float, what: str,
+                 source: str = "schemas/limits.yaml") -> None:
         self.limit = limit
         self.found = found
         self.allowed = allowed
         super().__init__(
             path,
-            f"{what} {found}, beyond the limit {limit} = {allowed:,} (schemas/limits.yaml); "
+            f"{what} {found}, beyond the limit {limit} = {allowed:,} ({source}); "
             f"not read. If the reply is genuine, raise {limit} and refresh again",
         )

@@ -96,7 +96,7 @@ def _parse_content(f, path: Path, limits) -> dict[str, SheetFormat]:
                 filled = 0
                 if len(out) > limits.sheets:
                     raise LimitExceeded(path, "sheets", f"more than {limits.sheets:,} sheets", limits.sheets,
-                                        "is a workbook of")
+                                        "is a workbook of", source=limits.source)
                 hidden_rows, hidden_cols = [], []
                 row, next_col = 1, 1
         elif depth != 1 or fmt is None:

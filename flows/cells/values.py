@@ -103,7 +103,7 @@ def worksheets(path: Path, book: python_calamine.CalamineWorkbook, limits) -> li
             continue
         out.append((m.name, m.visible != python_calamine.SheetVisibleEnum.Visible))
     if len(out) > limits.sheets:
-        raise LimitExceeded(path, "sheets", f"{len(out):,} sheets", limits.sheets, "is a workbook of")
+        raise LimitExceeded(path, "sheets", f"{len(out):,} sheets", limits.sheets, "is a workbook of", source=limits.source)
     return out
 
 
@@ -140,7 +140,7 @@ def check_sheet_size(path: Path, name: str, rows: int, cols: int, cells: int, li
                                ("sheet_cells", cells, "cells with values")):
         allowed = getattr(limits, limit)
         if found > allowed:
-            raise LimitExceeded(path, limit, f"{found:,} {what}", allowed, f"has a sheet {name!r} of")
+            raise LimitExceeded(path, limit, f"{found:,} {what}", allowed, f"has a sheet {name!r} of", source=limits.source)
 
 
 def read_sheet(path: Path, book: python_calamine.CalamineWorkbook, name: str, fmt: SheetFormat,
