@@ -11,6 +11,10 @@ budget is quarantined with the budget's name, and every other file still loads.
 
 The reading that comes back has already been through flows.reading's personal-data
 scrub in the worker: personal values never cross into the caller, its logs or caches.
+
+As multiprocessing requires, the calling program's main module must be a file guarded
+by `if __name__ == "__main__":` (`foi`, pytest and Prefect's workers are); a script read
+from standard input cannot start workers.
 """
 from __future__ import annotations
 
@@ -27,6 +31,7 @@ from flows.reading import QUARANTINED, READER_FAILED, UNREADABLE, ReplyReading, 
 # Everything a reading may import must be here: a worker that imports under its memory
 # limit can fail to map a shared library, which would look like a reader bug.
 PRELOAD = ["contextvars", "decimal", "csv", "statistics", "xlrd", "python_calamine", "defusedxml.ElementTree",
+           "openpyxl.styles.numbers", "pickle", "tempfile", "mimetypes", "ctypes",
            "flows.reading", "flows.cells", "flows.cells.xlsx", "flows.cells.xls", "flows.cells.ods",
            "flows.cells.csv", "flows.layouts", "flows.personal", "flows.warm"]
 # A worker whose reading failed after its address space came this close to the budget
