@@ -24,8 +24,8 @@ from flows.discover import discover_raw
 from flows.forces import match_force
 from flows.limits import LIMITS_YAML
 from flows.simulate import simulate_round
-from hostile import (LOADED, OUTSIDE_FIGURES, ROUND_LIMITS, SYMLINKED_FOLDER, hostile_files, symlinked_folder,
-                     totals_of)
+from hostile import (LOADED, OUTSIDE_FIGURES, ROUND_LIMITS, SYMLINKED_FOLDER, hostile_files, process_tree,
+                     rss_bytes, symlinked_folder, totals_of)
 
 # Eight forces whose simulated replies stay: one of each layout family the simulator
 # writes (offence x year xlsx and xls, record lists in csv and xlsx, long csv with and
@@ -55,8 +55,8 @@ class PeakRSS(threading.Thread):
 
     def run(self) -> None:
         while not self._done.is_set():
-            pids = _tree(os.getpid())
-            total = sum(_rss(pid) for pid in pids)
+            pids = process_tree(os.getpid())
+            total = sum(rss_bytes(pid) for pid in pids)
             if total > self.peak:
                 self.peak, self.peak_processes = total, len(pids)
             self.samples += 1
@@ -66,33 +66,6 @@ class PeakRSS(threading.Thread):
         self._done.set()
         self.join(5)
         return self.peak
-
-
-def _tree(root: int) -> set[int]:
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry))
-    out, todo = set(), [root]
-    while todo:
-        pid = todo.pop()
-        out.add(pid)
-        todo.extend(children.get(pid, []))
-    return out
-
-
-def _rss(pid: int) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
 
 
 class Round:

@@ -27,8 +27,9 @@ from flows.isolation import OVER_MEMORY, OVER_TIME, WORKER_DIED, read_isolated
 from flows.limits import LIMITS_YAML, load_limits
 from flows.reading import read_reply
 from hostile import (BIG_LIST_ROWS, LOADED, LONG_NAME, QUARANTINED, ROUND_LIMITS, SYMLINKED_FOLDER, Hostile,
-                     big_list, crosstab, fifo, forged_corners, hostile_files, reason_matches, symlinked_folder,
-                     write_xlsx, _big_totals, _figures)
+                     big_list, crosstab, fifo, forged_corners, hostile_files, process_tree, reason_matches,
+                     rss_bytes, symlinked_folder,
+                     write_xlsx, _figures)
 
 ROUND = "2017-hostile"
 # The genuine list in the per-file cases is small (see test_a_genuine_320000_row_list_loads
@@ -354,30 +355,8 @@ def test_a_limits_file_must_name_every_limit_with_a_positive_number(tmp_path):
 
 # --- the worker's budgets -------------------------------------------------------------------
 
-def _tree(root: int) -> set[int]:
-    """root and every process descended from it, from /proc."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            ppid = int(stat.rsplit(")", 1)[1].split()[1])
-            children.setdefault(ppid, []).append(int(entry))
-    out, todo = set(), [root]
-    while todo:
-        pid = todo.pop()
-        out.add(pid)
-        todo.extend(children.get(pid, []))
-    return out
-
-
 def _rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+    return rss_bytes(pid) / (1 << 20)
 
 
 def _cmdline(pid: int) -> str:
@@ -390,7 +369,7 @@ def _cmdline(pid: int) -> str:
 def _workers_left(before: set[int]) -> list[str]:
     """Processes under this one that were not there before, other than multiprocessing's
     fork server and resource tracker (which stay, by design) and the Prefect test server."""
-    return [f"{pid}: {_cmdline(pid)[:80]}" for pid in _tree(os.getpid()) - before - {os.getpid()}
+    return [f"{pid}: {_cmdline(pid)[:80]}" for pid in process_tree(os.getpid()) - before - {os.getpid()}
             if not any(word in _cmdline(pid) for word in ("forkserver", "resource_tracker", "prefect"))
             and Path(f"/proc/{pid}").exists()]
 
@@ -419,7 +398,7 @@ def test_a_file_beyond_the_memory_budget_is_stopped_and_the_parent_is_unharmed(
     budget = load_limits(limits_file(tmp_path, read_memory_mb=200, read_seconds=60))
     assert budget.source.endswith(".yaml") and budget.source != "schemas/limits.yaml"
     rss_before = _rss_mb(os.getpid())
-    before = _tree(os.getpid())
+    before = process_tree(os.getpid())
     started = time.monotonic()
     reading = read_isolated(big_list_reply, budget)
     elapsed = time.monotonic() - started
@@ -438,7 +417,7 @@ def test_a_file_beyond_the_memory_budget_is_stopped_and_the_parent_is_unharmed(
 
 def test_a_file_beyond_the_time_budget_is_stopped_on_time(big_list_reply, clean_reply, tmp_path):
     budget = load_limits(limits_file(tmp_path, read_seconds=2))
-    before = _tree(os.getpid())
+    before = process_tree(os.getpid())
     started = time.monotonic()
     reading = read_isolated(big_list_reply, budget)
     elapsed = time.monotonic() - started
