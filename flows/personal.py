@@ -38,6 +38,8 @@ from typing import Iterable
 
 import yaml
 
+from flows.cells.grid import column_number
+
 VOCABULARY = Path(__file__).resolve().parent.parent / "schemas" / "personal_data.yaml"
 KINDS = ("email", "phone", "postcode", "address", "date_of_birth", "name", "crime_reference", "other_identifier")
 # When one cell matches several kinds it is reported once, as the most specific.
@@ -716,10 +718,7 @@ def _cell_ref(ref: str) -> tuple[int, int] | None:
     m = re.match(r"\$?([A-Za-z]{1,3})\$?(\d+)", ref or "")
     if m is None:
         return None
-    col = 0
-    for ch in m.group(1).upper():
-        col = col * 26 + ord(ch) - 64
-    return int(m.group(2)), col
+    return int(m.group(2)), column_number(m.group(1))
 
 
 def _xml(z: zipfile.ZipFile, member: str):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from flows.discover import ReplyFile
@@ -176,10 +176,7 @@ def _without_personal_data(reply: ReplyFile, workbook, reading: ReplyReading) ->
         )
     notes.append(f"{reply.rel_path}: " + "; ".join(where) + ": those cells were not read; "
                  "tell the force its reply held personal data")
-    return ReplyReading(
-        reply, reading.status, layout=reading.layout, message=message, observations=reading.observations,
-        totals=reading.totals, notes=notes, refusal=reading.refusal, reason=reading.reason, personal_data=where,
-    )
+    return replace(reading, message=message, notes=notes, personal_data=where)
 
 
 def _texts(observation: Observation) -> tuple[str, ...]:
@@ -194,33 +191,29 @@ def _sheet_of(ref: str) -> str:
     return ref.rsplit("!", 1)[0] if "!" in ref else ""
 
 
-_RANGE = re.compile(r"^(?:'((?:[^']|'')+)'|([^!]+))!\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?$")
 _LINES = re.compile(r"^lines? (\d+)(?:-(\d+))?$")
 
 
 def _table_ranges(workbook, reading: ReplyReading) -> dict[str, list[tuple[int, int, int, int]]]:
     """Sheet -> (first row, first column, last row, last column) of each table read."""
+    from flows.layouts.region import parse_range
+
     out: dict[str, set] = {}
-    for o in reading.observations + reading.totals:
-        m = _RANGE.match(o.table)
-        if m:
-            sheet = m[1].replace("''", "'") if m[1] else m[2]
-            r1, c1 = int(m[4]), _column(m[3])
-            r2, c2 = (int(m[6]), _column(m[5])) if m[5] else (r1, c1)
-            out.setdefault(sheet, set()).add((r1, c1, r2, c2))
+    for table in {o.table for o in reading.observations + reading.totals}:  # a few, however many figures
+        if "!" in table:
+            sheet, cells = table.rsplit("!", 1)
+            if len(sheet) > 1 and sheet[0] == sheet[-1] == "'":
+                sheet = sheet[1:-1].replace("''", "'")
+            try:
+                out.setdefault(sheet, set()).add(parse_range(cells))
+            except ValueError:
+                pass
             continue
-        m = _LINES.match(o.table)
+        m = _LINES.match(table)
         if m and workbook.sheets:
             last = int(m[2] or m[1])
             out.setdefault(workbook.sheets[0].name, set()).add((int(m[1]), 1, last, 16_384))
     return {sheet: sorted(ranges) for sheet, ranges in out.items()}
-
-
-def _column(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n
 
 
 def nil_letter(reply: ReplyFile) -> ReplyReading | None:

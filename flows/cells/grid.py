@@ -21,6 +21,14 @@ def column_letter(col: int) -> str:
     return letters
 
 
+def column_number(letters: str) -> int:
+    """'A' -> 1, 'aa' -> 27: column_letter's inverse."""
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
 @dataclass(frozen=True, slots=True)
 class Cell:
     """One non-empty cell. Rows and columns are 1-based, as a person reads the sheet."""

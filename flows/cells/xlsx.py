@@ -22,7 +22,7 @@ from pathlib import Path
 from defusedxml.ElementTree import fromstring
 
 from flows.cells.errors import UnreadableFile
-from flows.cells.grid import Workbook
+from flows.cells.grid import Workbook, column_number
 from flows.cells.values import SheetFormat, Spans, check_sheet_size, open_book, read_sheet, worksheets
 
 CHUNK = 8 << 20
@@ -239,7 +239,7 @@ def _scan_sheet(z: zipfile.ZipFile, part: str, styles: dict[int, str], fmt: Shee
     fmt.hidden_cols = Spans(hidden_cols)
     fmt.number_formats = formats
     fmt.errors = errors
-    last_col = max((_column_number(c.decode("ascii")) for c in columns), default=0)
+    last_col = max((column_number(c.decode("ascii")) for c in columns), default=0)
     return max(row_tags, last_row), last_col, cell_tags
 
 
@@ -258,7 +258,7 @@ def _styled_cells(buf: bytes, styles: dict[int, str], formats: dict[tuple[int, i
         ref = _CELL_REF_ATTR.search(buf, name.end(), end)
         if ref is None:
             continue  # a cell without its reference: the format is optional, skip it
-        formats[(int(ref.group(2)), _column_number(ref.group(1).decode("ascii")))] = styles[int(m.group(1))]
+        formats[(int(ref.group(2)), column_number(ref.group(1).decode("ascii")))] = styles[int(m.group(1))]
 
 
 def _error_cells(buf: bytes, errors: dict[tuple[int, int], str]) -> None:
@@ -275,7 +275,7 @@ def _error_cells(buf: bytes, errors: dict[tuple[int, int], str]) -> None:
         close = _CELL_END.search(buf, end)
         value = _VALUE.search(buf, end, close.start() if close else len(buf))
         text = value.group(1).decode("utf-8", "replace").strip() if value else ""
-        errors[(int(ref.group(2)), _column_number(ref.group(1).decode("ascii")))] = text or "#ERROR"
+        errors[(int(ref.group(2)), column_number(ref.group(1).decode("ascii")))] = text or "#ERROR"
 
 
 def _formulas_without_value(buf: bytes, errors: dict[tuple[int, int], str]) -> None:
@@ -295,7 +295,7 @@ def _formulas_without_value(buf: bytes, errors: dict[tuple[int, int], str]) -> N
         if ref is None or close is None:
             continue
         if _HAS_VALUE.search(buf, end, close.start()) is None:
-            key = (int(ref.group(2)), _column_number(ref.group(1).decode("ascii")))
+            key = (int(ref.group(2)), column_number(ref.group(1).decode("ascii")))
             errors.setdefault(key, NO_SAVED_VALUE)
 
 
@@ -320,9 +320,3 @@ def _hidden_rows_by_order(z: zipfile.ZipFile, part: str) -> set[int]:
                 hidden.add(current)
     return hidden
 
-
-def _column_number(letters: str) -> int:
-    n = 0
-    for ch in letters.upper():
-        n = n * 26 + ord(ch) - 64
-    return n

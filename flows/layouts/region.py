@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from flows import labels
-from flows.cells.grid import Cell, Sheet, column_letter
+from flows.cells.grid import Cell, Sheet, column_letter, column_number
 from flows.observations import Count, Problem
 
 
@@ -35,20 +35,13 @@ def visible(sheet: Sheet) -> tuple[Sheet, list[str]]:
 _RANGE = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d+)(?::\$?([A-Za-z]{1,3})\$?(\d+))?$")
 
 
-def _col_number(letters: str) -> int:
-    n = 0
-    for ch in letters.upper():
-        n = n * 26 + ord(ch) - 64
-    return n
-
-
 def parse_range(text: str) -> tuple[int, int, int, int]:
     """'B4:H20' -> (min_row, min_col, max_row, max_col), 1-based."""
     m = _RANGE.match(text.strip())
     if not m:
         raise ValueError(f"not a cell range: {text!r}")
-    c1, r1 = _col_number(m.group(1)), int(m.group(2))
-    c2, r2 = (_col_number(m.group(3)), int(m.group(4))) if m.group(3) else (c1, r1)
+    c1, r1 = column_number(m.group(1)), int(m.group(2))
+    c2, r2 = (column_number(m.group(3)), int(m.group(4))) if m.group(3) else (c1, r1)
     return min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)
 
 
