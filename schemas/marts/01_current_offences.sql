@@ -11,3 +11,15 @@ WITH latest AS (
 SELECT o.*
 FROM offences o
 JOIN latest USING (force_code, financial_year, round);
+
+-- The scopes the headline figures are computed over, so each rule is written once
+-- (02, 03, 05) and used both for today's figures and for each round's own:
+--   scope NULL:   current_offences (today's figures: the newest round per force-year)
+--   scope=<round>: that round's own replies, for the years it asked for (rounds table)
+-- A TEMP view: it lives only while the marts are built and is not part of the warehouse.
+CREATE OR REPLACE TEMP VIEW scoped_offences AS
+SELECT NULL::VARCHAR AS scope, * FROM current_offences
+UNION ALL BY NAME
+SELECT o.round AS scope, o.*
+FROM offences o
+JOIN rounds r ON r.round = o.round AND list_contains(r.years_requested, o.financial_year);

@@ -2,17 +2,24 @@
 -- force-year chosen for the age figures. offences: the sum of the known counts, NULL
 -- when every cell at that age is suppressed (a suppressed count is never shown as 0);
 -- offences_upper: plus the largest value each suppressed cell can hold.
-CREATE OR REPLACE TABLE age_distribution AS
+-- Computed per scope (01_current_offences.sql); the table is today's scope.
+CREATE OR REPLACE TEMP TABLE scoped_age_distribution AS
 SELECT
+    scope,
     financial_year,
     victim_age_min                               AS victim_age,
     sum(offences)::BIGINT                        AS offences,
     (coalesce(sum(offences), 0)
         + coalesce(sum(offences_upper) FILTER (WHERE suppressed), 0))::BIGINT AS offences_upper,
     count(*) FILTER (WHERE suppressed)::BIGINT   AS suppressed_cells
-FROM current_offences
+FROM scoped_offences
 WHERE in_age_figures
   AND victim_age_min IS NOT NULL
   AND victim_age_min = victim_age_max
-GROUP BY ALL
+GROUP BY ALL;
+
+CREATE OR REPLACE TABLE age_distribution AS
+SELECT * EXCLUDE (scope)
+FROM scoped_age_distribution
+WHERE scope IS NULL
 ORDER BY financial_year, victim_age;

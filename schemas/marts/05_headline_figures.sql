@@ -8,43 +8,50 @@
 --   aged_10_and_under: known counts of exact ages <= 10 and of bands lying wholly at or
 --     under 10; aged_10_and_under_upper adds the most their suppressed cells can hold
 --   youngest_age: the youngest exact age with a known count > 0 or a suppressed cell
-CREATE OR REPLACE TABLE headline_figures AS
+-- Computed per scope (01_current_offences.sql); the table is today's scope, and
+-- published_figures (08) keeps each round's.
+CREATE OR REPLACE TEMP TABLE scoped_headline_figures AS
 WITH years AS (
     SELECT
+        scope,
         financial_year,
         count(*)::BIGINT          AS forces_with_data,
         sum(offences)::BIGINT     AS offences,
         sum(offences_upper)::BIGINT AS offences_upper,
         CAST(left(financial_year, 4) AS INTEGER) AS start_year
-    FROM force_year_totals
-    GROUP BY financial_year
+    FROM scoped_force_year_totals
+    GROUP BY scope, financial_year
 ),
 matched AS (
     SELECT
+        cur.scope,
         cur.financial_year,
         count(*)::BIGINT           AS matched_forces,
         sum(cur.offences)::BIGINT  AS offences_now,
         sum(prev.offences)::BIGINT AS offences_before
-    FROM force_year_totals cur
-    JOIN force_year_totals prev
-      ON prev.force_code = cur.force_code
+    FROM scoped_force_year_totals cur
+    JOIN scoped_force_year_totals prev
+      ON prev.scope IS NOT DISTINCT FROM cur.scope
+     AND prev.force_code = cur.force_code
      AND CAST(left(prev.financial_year, 4) AS INTEGER) = CAST(left(cur.financial_year, 4) AS INTEGER) - 1
-    GROUP BY cur.financial_year
+    GROUP BY cur.scope, cur.financial_year
 ),
 modal AS (
     SELECT
+        scope,
         financial_year,
         CASE WHEN offences > 0 THEN victim_age END AS modal_age,
         offences                                   AS modal_age_offences,
         offences > coalesce(max(offences_upper) OVER (
-            PARTITION BY financial_year ORDER BY offences DESC NULLS LAST, victim_age
+            PARTITION BY scope, financial_year ORDER BY offences DESC NULLS LAST, victim_age
             ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING), -1) AS modal_age_certain
-    FROM age_distribution
+    FROM scoped_age_distribution
     QUALIFY row_number() OVER (
-        PARTITION BY financial_year ORDER BY offences DESC NULLS LAST, victim_age) = 1
+        PARTITION BY scope, financial_year ORDER BY offences DESC NULLS LAST, victim_age) = 1
 ),
 young AS (
     SELECT
+        scope,
         financial_year,
         coalesce(sum(offences) FILTER (WHERE victim_age_max <= 10), 0)::BIGINT AS aged_10_and_under,
         coalesce(sum(offences_upper) FILTER (WHERE victim_age_max <= 10), 0)::BIGINT
@@ -53,11 +60,12 @@ young AS (
             WHERE victim_age_min = victim_age_max AND (offences > 0 OR suppressed)
         ) AS youngest_age,
         count(*) FILTER (WHERE victim_age_min IS NOT NULL) AS aged_rows
-    FROM current_offences
+    FROM scoped_offences
     WHERE in_age_figures
-    GROUP BY financial_year
+    GROUP BY scope, financial_year
 )
 SELECT
+    y.scope,
     y.financial_year,
     y.forces_with_data,
     y.offences,
@@ -78,8 +86,13 @@ SELECT
     CASE WHEN md.modal_age IS NOT NULL THEN md.modal_age_certain END  AS modal_age_certain,
     CASE WHEN yg.aged_rows > 0 THEN yg.aged_10_and_under_upper END    AS aged_10_and_under_upper
 FROM years y
-LEFT JOIN years p   ON p.start_year = y.start_year - 1
-LEFT JOIN matched m ON m.financial_year = y.financial_year
-LEFT JOIN modal md  ON md.financial_year = y.financial_year
-LEFT JOIN young yg  ON yg.financial_year = y.financial_year
-ORDER BY y.financial_year;
+LEFT JOIN years p   ON p.scope IS NOT DISTINCT FROM y.scope AND p.start_year = y.start_year - 1
+LEFT JOIN matched m ON m.scope IS NOT DISTINCT FROM y.scope AND m.financial_year = y.financial_year
+LEFT JOIN modal md  ON md.scope IS NOT DISTINCT FROM y.scope AND md.financial_year = y.financial_year
+LEFT JOIN young yg  ON yg.scope IS NOT DISTINCT FROM y.scope AND yg.financial_year = y.financial_year;
+
+CREATE OR REPLACE TABLE headline_figures AS
+SELECT * EXCLUDE (scope)
+FROM scoped_headline_figures
+WHERE scope IS NULL
+ORDER BY financial_year;
