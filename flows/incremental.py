@@ -15,6 +15,7 @@ from importlib import metadata
 from pathlib import Path
 
 from flows import PROJECT_ROOT, SCHEMAS
+from flows.fingerprint import add_files
 
 # Libraries whose version can change a reading or a figure.
 LIBRARIES = ("duckdb", "great-expectations", "pandas", "python-calamine", "openpyxl", "xlrd", "defusedxml",
@@ -30,10 +31,7 @@ def inputs_fingerprint(raw_dir: Path, rounds, problems: list[str] = (), *, extra
             digest.update(str(part).encode("utf-8", "surrogateescape"))
             digest.update(b"\0")
 
-    for path in sorted([*(PROJECT_ROOT / "flows").rglob("*.py"), *SCHEMAS.rglob("*")]):
-        if path.is_file() and "__pycache__" not in path.parts:
-            add(path.relative_to(PROJECT_ROOT).as_posix())
-            digest.update(path.read_bytes())
+    add_files(digest, [*(PROJECT_ROOT / "flows").rglob("*.py"), *SCHEMAS.rglob("*")], PROJECT_ROOT)
     for path in extra_files:
         if path is not None:
             path = Path(path)

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-import zipfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from flows.discover import ReplyFile
+from flows.letters import letter_dates, letter_text
 from flows.observations import NIL_LAYOUT, TOTAL_MISMATCH, Observation, nil_observations
 
 
@@ -57,6 +57,7 @@ class ReplyReading:
     # where the file seemed to hold personal data: sheet and cells, never the values
     personal_data: list[str] = field(default_factory=list)
     read_in_run: str | None = None  # the refresh that read it (a cached reading keeps its own)
+    letter_dates: tuple = ()  # the dates a letter is dated with (flows.letters.letter_dates)
 
 
 def read_reply(reply: ReplyFile, limits=None) -> ReplyReading:
@@ -70,15 +71,18 @@ def read_reply(reply: ReplyFile, limits=None) -> ReplyReading:
     if reply.force_code is None:
         return ReplyReading(reply, UNMATCHED_FORCE, message=reply.problem or "folder matches no force")
     if not reply.is_data:
-        refusal = refusal_in(reply.path)
+        text = letter_text(reply.path)  # read once: refusal, nil return and date come from it
+        dates = letter_dates(text)
+        refusal = refusal_in_text(text)
         message = f"{reply.rel_path}: no machine-readable data ({reply.file_type})"
         if refusal:
             message += f"; the letter cites {refusal}"
         else:
-            nil = nil_letter(reply)
+            nil = nil_letter(reply, text)
             if nil is not None:
-                return nil
-        return ReplyReading(reply, NOT_MACHINE_READABLE, message=message, refusal=refusal)
+                return replace(nil, letter_dates=dates)
+        return ReplyReading(reply, NOT_MACHINE_READABLE, message=message, refusal=refusal,
+                            letter_dates=dates)
 
     from flows.cells import LimitExceeded, UnreadableFile, read_workbook
     from flows.layouts import read_file
@@ -216,14 +220,16 @@ def _table_ranges(workbook, reading: ReplyReading) -> dict[str, list[tuple[int, 
     return {sheet: sorted(ranges) for sheet, ranges in out.items()}
 
 
-def nil_letter(reply: ReplyFile) -> ReplyReading | None:
+def nil_letter(reply: ReplyFile, text: str | None = None) -> ReplyReading | None:
     """A letter (txt, docx, pdf) that says no offences were recorded in the years it names:
     a nil return, 0 for each year. facts.py drops it for any force-year the force's other
     files give figures for, since a covering note's 'no offences were recorded where ...'
     must never cancel a table."""
     from flows.layouts.context import nil_years
 
-    sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", letter_text(reply.path)) if s.strip()]
+    if text is None:
+        text = letter_text(reply.path)
+    sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip()]
     found = nil_years(sentences)
     if found is None:
         return None
@@ -243,7 +249,11 @@ _SECTION = re.compile(r"\b(?:section|s\.?)\s*(12|14|21|30|31|38|40)\b", re.IGNOR
 
 def refusal_in(path: Path) -> str | None:
     """The FOI Act section a letter cites, when its text can be read cheaply."""
-    text = letter_text(path)
+    return refusal_in_text(letter_text(path))
+
+
+def refusal_in_text(text: str) -> str | None:
+    """The FOI Act section a letter's text cites: 12 or 40 before any other."""
     found = _SECTION.findall(text)
     if not found:
         return None
@@ -254,45 +264,31 @@ def refusal_in(path: Path) -> str | None:
     return f"section {found[0]}"
 
 
-def letter_text(path: Path, limit: int = 2_000_000) -> str:
-    """Plain text of a letter: txt/eml/html as is, docx from its XML, pdf text runs."""
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".docx":
-            from defusedxml import ElementTree
-
-            with zipfile.ZipFile(path) as zf:
-                root = ElementTree.fromstring(zf.read("word/document.xml"))
-            return " ".join(t.text or "" for t in root.iter() if t.tag.endswith("}t"))
-        raw = path.read_bytes()[:limit]
-        if suffix == ".pdf":
-            # Uncompressed text operators: (....) Tj. Good enough to spot a section number.
-            return " ".join(m.decode("latin-1") for m in re.findall(rb"\(((?:\\.|[^\\()])*)\)\s*T[jJ]", raw))
-        return raw.decode("utf-8", errors="replace")
-    except Exception:
-        return ""
-
-
 def reader_fingerprint() -> str:
     """A hash of everything that decides how a file is read: the reader's code, the
     reference files it consults (forces, offence classes, titles and words, heading
     spellings) and the analysts' layout recipes. A change to any invalidates cached
     readings, so an alias an analyst adds takes effect on the next refresh."""
+    from flows import PROJECT_ROOT
+    from flows.fingerprint import files_digest
+
+    return files_digest(reader_files(), PROJECT_ROOT)
+
+
+def reader_files() -> list[Path]:
+    """The files reader_fingerprint hashes (tests/test_incremental.py checks that every
+    module a reading imports is among them)."""
     from flows import PROJECT_ROOT, SCHEMAS
 
     package = PROJECT_ROOT / "flows"
-    paths = sorted(
+    return sorted(
         [*package.glob("cells/*.py"), *package.glob("layouts/*.py"), package / "labels.py",
          package / "observations.py", package / "reading.py", package / "classification.py",
-         package / "offences.py", package / "forces.py", *SCHEMAS.glob("*.csv"), *SCHEMAS.glob("*.y*ml"),
-         *SCHEMAS.glob("layouts/*.y*ml")]
+         package / "offences.py", package / "forces.py", package / "letters.py",
+         package / "personal.py", *SCHEMAS.glob("*.csv"), *SCHEMAS.glob("*.y*ml"),
+         *SCHEMAS.glob("layouts/*.y*ml"), package / "__init__.py", package / "limits.py",
+         package / "discover.py", package / "fingerprint.py", package / "rounds.py"]
     )
-    digest = hashlib.sha256()
-    for path in paths:
-        if path.is_file():
-            digest.update(path.name.encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
 
 
 def reading_cache_key(reply: ReplyFile, fingerprint: str) -> str:

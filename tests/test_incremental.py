@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -91,3 +92,38 @@ def test_an_unchanged_run_leaves_a_record(raw, tmp_path, prefect_harness):
     second = run_refresh(raw, target)
     record = json.loads(run_log_path(target, second.run_id).read_text())
     assert record["status"] == "unchanged" and record["unchanged_since"] == first.run_id
+
+
+def test_the_reader_fingerprint_covers_every_module_a_reading_imports(tmp_path):
+    """A cached reading is reused while reader_fingerprint() is unchanged, so every module
+    reading a file imports must be among the files it hashes: read one file of each kind
+    the sample round holds in a fresh interpreter and compare."""
+    import subprocess
+    import sys
+
+    from flows import PROJECT_ROOT
+    from flows.reading import reader_files
+
+    script = tmp_path / "imports.py"
+    script.write_text(
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from flows.discover import discover_raw\n"
+        "from flows.reading import read_reply\n"
+        "seen = set()\n"
+        "for rnd in discover_raw(Path(sys.argv[1]))[0]:\n"
+        "    for reply in rnd.files:\n"
+        "        if reply.path.suffix not in seen:\n"
+        "            seen.add(reply.path.suffix)\n"
+        "            read_reply(reply)\n"
+        "print(sorted(seen))\n"
+        "for name, mod in sorted(sys.modules.items()):\n"
+        "    if name.startswith('flows') and getattr(mod, '__file__', None):\n"
+        "        print(mod.__file__)\n")
+    out = subprocess.run([sys.executable, str(script), str(PROJECT_ROOT / "raw")], check=True,
+                         capture_output=True, text=True, cwd=PROJECT_ROOT).stdout.splitlines()
+    assert {".xlsx", ".xls", ".ods", ".csv", ".pdf", ".docx", ".txt"} <= set(eval(out[0]))
+    hashed = {p.resolve() for p in reader_files()}
+    imported = {Path(line).resolve() for line in out[1:]}
+    assert len(imported) > 20
+    assert imported - hashed == set()

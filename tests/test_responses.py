@@ -17,7 +17,8 @@ from flows.discover import discover_raw
 from flows.facts import build_facts
 from flows.forces import load_forces, match_force
 from flows.reading import read_reply
-from flows.responses import RESPONSES_COLUMNS, letter_date, letter_text, resolve_round, RoundNameError
+from flows.letters import letter_date, letter_text
+from flows.responses import RESPONSES_COLUMNS, resolve_round, RoundNameError
 
 ROUND = "2017-online-test"
 LATER = "2018-repeat-request"
@@ -322,3 +323,21 @@ def test_resolve_round():
         resolve_round("2018", rounds)
     with pytest.raises(RoundNameError, match="the rounds are"):
         resolve_round("2020", rounds)
+
+
+def test_reply_dates_come_from_the_readings_not_the_files(raw, tmp_path):
+    """The worker that reads a letter finds its dates (ReplyReading.letter_dates); building
+    the responses opens no file, so removing every letter after reading changes nothing."""
+    import shutil
+
+    copy = tmp_path / "raw"
+    shutil.copytree(raw, copy)
+    rounds, _ = discover_raw(copy)
+    readings = [read_reply(f) for r in rounds for f in r.files]
+    letters = [r for r in readings if not r.reply.is_data and r.letter_dates]
+    assert letters, "the fixture's letters are dated"
+    for r in letters:
+        r.reply.path.unlink()
+    facts = build_facts(rounds, readings, reviews={})
+    rows = {row["force_code"]: row for row in facts.responses.to_dict("records") if row["round"] == ROUND}
+    assert rows[GLOUCESTERSHIRE]["reply_date"].date() == date(2017, 3, 14)
