@@ -127,3 +127,30 @@ def test_the_reader_fingerprint_covers_every_module_a_reading_imports(tmp_path):
     imported = {Path(line).resolve() for line in out[1:]}
     assert len(imported) > 20
     assert imported - hashed == set()
+
+
+def test_a_damaged_cached_reading_is_read_again(raw, tmp_path, prefect_harness):
+    """A kill while Prefect writes a cached reading can leave a truncated file in its
+    result storage: the next refresh must read that reply again, not fail or lose it."""
+    import time
+
+    from prefect.settings import PREFECT_RESULTS_LOCAL_STORAGE_PATH
+
+    from flows.refresh import run_refresh
+
+    storage = Path(PREFECT_RESULTS_LOCAL_STORAGE_PATH.value()).expanduser()
+    before = time.time() - 1
+    db, full = tmp_path / "inc" / "foi.duckdb", tmp_path / "full" / "foi.duckdb"
+    run_refresh(raw, db, full=True)
+    written = [p for p in storage.rglob("*") if p.is_file() and p.stat().st_mtime >= before]
+    assert len(written) >= 2, f"both readings were cached under {storage}"
+    for p in written:
+        data = p.read_bytes()
+        p.write_bytes(data[: len(data) // 2])
+    write(raw, "Essex", "Year,Offence,Count\n2016/17,86,5\n")  # so the refresh is not 'unchanged'
+    again = run_refresh(raw, db)
+    assert again.published
+    run_refresh(raw, full, full=True)
+    assert marts(db) == marts(full)
+    totals = {(r[0], r[2]): r[3] for r in marts(db)["force_year_totals"]}
+    assert len(totals) == 5  # Kent and Durham's two years each, and Essex
