@@ -100,6 +100,23 @@ class Sheet:
             return start
         return f"{start}:{column_letter(max_col)}{max_row}"
 
+    def rows_ref(self, rows: list[int], min_col: int, max_col: int) -> str:
+        """Where a person finds several rows of a table: 'Records!A5:E7, A9:E9' (runs of
+        consecutive rows as one range), or 'lines 5-7, 9' in a csv."""
+        runs: list[list[int]] = []
+        for r in sorted(set(rows)):
+            if runs and r == runs[-1][1] + 1:
+                runs[-1][1] = r
+            else:
+                runs.append([r, r])
+        if self.is_csv:
+            return ("line " if len(runs) == 1 and runs[0][0] == runs[0][1] else "lines ") + ", ".join(
+                str(a) if a == b else f"{a}-{b}" for a, b in runs)
+        first = self.range_ref(runs[0][0], min_col, runs[0][1], max_col)
+        left, right = column_letter(min_col), column_letter(max_col)
+        return ", ".join([first] + [f"{left}{a}" if (a, min_col) == (b, max_col) else f"{left}{a}:{right}{b}"
+                                    for a, b in runs[1:]])
+
     def value(self, row: int, col: int) -> CellValue:
         cell = self.cells.get((row, col))
         return None if cell is None else cell.value
@@ -116,8 +133,7 @@ class Sheet:
 
     def __iter__(self) -> Iterator[Cell]:
         """Cells in reading order: row by row, left to right."""
-        for key in sorted(self.cells):
-            yield self.cells[key]
+        return iter(self.memo("in_order", _in_order))
 
     @property
     def max_row(self) -> int:
@@ -127,11 +143,22 @@ class Sheet:
     def max_col(self) -> int:
         return max((c for _, c in self.cells), default=0)
 
-    def rows(self) -> dict[int, list[Cell]]:
-        out: dict[int, list[Cell]] = {}
-        for cell in self:
-            out.setdefault(cell.row, []).append(cell)
-        return out
+    def rows(self) -> dict[int, tuple[Cell, ...]]:
+        """Row number -> its cells, left to right (worked out once per sheet: every layout
+        asks; the rows are tuples, so no caller can change another's view)."""
+        return self.memo("rows", _rows)
+
+
+def _in_order(sheet: Sheet) -> tuple[Cell, ...]:
+    cells = sheet.cells
+    return tuple(cells[key] for key in sorted(cells))
+
+
+def _rows(sheet: Sheet) -> dict[int, tuple[Cell, ...]]:
+    out: dict[int, list[Cell]] = {}
+    for cell in sheet:
+        out.setdefault(cell.row, []).append(cell)
+    return {r: tuple(cells) for r, cells in out.items()}
 
 
 @dataclass

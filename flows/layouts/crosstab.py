@@ -112,6 +112,22 @@ def _is_date(value) -> bool:
     return isinstance(value, str) and labels.parse_date(value) is not None
 
 
+def _dated_rows(sheet: Sheet) -> frozenset[int]:
+    """Rows holding a date (each distinct text parsed once: a record list repeats them)."""
+    known: dict[str, bool] = {}
+    out = set()
+    for c in sheet:
+        v = c.value
+        if isinstance(v, str):
+            if v not in known:
+                known[v] = _is_date(v)
+            if known[v]:
+                out.add(c.row)
+        elif _is_date(v):
+            out.add(c.row)
+    return frozenset(out)
+
+
 def _as_kind(kinds: set[str], kind: str) -> bool:
     return kind in kinds or (kind == AGE and _WEAK_AGE in kinds)
 
@@ -162,7 +178,7 @@ class _Grid:
         self.row_cols: dict[int, list[int]] = {}
         self.reported: set[tuple[int, int]] = set()  # cells a problem already names
         self.max_row = sheet.max_row
-        self.dated_rows = {c.row for c in sheet if _is_date(c.value)}
+        self.dated_rows = sheet.memo("dated_rows", _dated_rows)
         for cell in sheet:
             # rows with a date are records or notes, never headers or table rows
             self.kinds[(cell.row, cell.col)] = set() if cell.row in self.dated_rows else _kinds(cell.value)

@@ -485,11 +485,14 @@ def resolve_overlapping_ages(figures: list[Figure]) -> list[Problem]:
     return problems
 
 
-def check_and_record(figures: list[Figure], table_ref: str, reading, *, duplicates: bool = True) -> None:
+def check_and_record(figures: list[Figure], table_ref: str, reading, *, duplicates: bool = True,
+                     group_rows: bool = True) -> None:
     """Every check a table's figures go through, in order, then its observations and
     totals: the one sequence every layout ends with, so none skips a check. (A record
-    list passes duplicates=False: two offences of one kind on one day are two records.)"""
-    reading.problems.extend(resolve_group_rows(figures))
+    list passes duplicates=False: two offences of one kind on one day are two records,
+    and group_rows=False: a record's offence is never a heading over other records.)"""
+    if group_rows:
+        reading.problems.extend(resolve_group_rows(figures))
     reading.problems.extend(resolve_overlapping_ages(figures))
     resolve_total_scopes(figures)
     missing, notes = check_unavailable(figures)

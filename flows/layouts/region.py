@@ -75,7 +75,16 @@ def number_cells(sheet: Sheet) -> list[Cell]:
 
 
 def _number_cells(sheet: Sheet) -> list[Cell]:
-    numbers = [c for c in sheet if is_number(c.value)]
+    texts: dict[str, bool] = {}  # each distinct text judged once: a list repeats its labels
+
+    def number(value) -> bool:
+        if isinstance(value, str):
+            if value not in texts:
+                texts[value] = is_number(value)
+            return texts[value]
+        return is_number(value)
+
+    numbers = [c for c in sheet if number(c.value)]
     if not numbers:
         return []
     rows = sheet.rows()
