@@ -143,6 +143,45 @@ def test_xlsx_hidden_rows_when_row_tags_have_no_number(tmp_path: Path) -> None:
     ]
 
 
+def test_xlsx_tags_with_a_namespace_prefix(tmp_path: Path) -> None:
+    """A writer may prefix every tag ('<x:row>', '<x:c>'): hidden rows, the sheet's extent
+    and its cells are found as without the prefix (the scan's fast patterns only apply
+    where no tag is prefixed)."""
+    import re
+
+    import openpyxl
+
+    from flows.cells.xlsx import _scan_sheet
+    from flows.cells.values import SheetFormat
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for r in range(1, 5):
+        ws.cell(row=r, column=1, value=r * 10)
+    ws.cell(row=4, column=3, value=7)
+    ws.row_dimensions[3].hidden = True
+    path = tmp_path / "prefixed.xlsx"
+    wb.save(path)
+
+    def prefix(xml: bytes) -> bytes:
+        xml = re.sub(rb"<(/?)(?!\?)([A-Za-z]+)([\s/>])", rb"<\1x:\2\3", xml)
+        xml = xml.replace(b'<x:worksheet xmlns="', b'<x:worksheet xmlns:x="')
+        assert b"<x:row" in xml and b"<row" not in xml
+        return xml
+
+    rewrite_member(path, "xl/worksheets/sheet1.xml", prefix)
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        fmt = SheetFormat(hidden=False)
+        assert _scan_sheet(z, "xl/worksheets/sheet1.xml", {}, fmt) == (4, 3, 5)
+    assert fmt.hidden_rows == {3}
+    sheet = read_workbook(path).sheets[0]
+    assert [(c.coordinate, c.value, c.hidden) for c in sheet] == [
+        ("A1", 10, False), ("A2", 20, False), ("A3", 30, True), ("A4", 40, False), ("C4", 7, False),
+    ]
+
+
 def test_xlsx_with_an_xls_name_is_read_as_xlsx(reply_xlsx: Path, tmp_path: Path) -> None:
     renamed = tmp_path / "reply.xls"
     shutil.copy(reply_xlsx, renamed)

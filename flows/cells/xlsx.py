@@ -36,6 +36,13 @@ _CELL_END = re.compile(rb"</(?:[\w.-]+:)?c>")
 _VALUE = re.compile(rb"<(?:[\w.-]+:)?v>([^<]*)</")
 _ROW_NUMBER = re.compile(rb"""<(?:[\w.-]+:)?row\s(?:[^>]*?\s)?r\s*=\s*["'](\d+)""")
 _CELL_COLUMN = re.compile(rb"""<(?:[\w.-]+:)?c\s(?:[^>]*?\s)?r\s*=\s*["']([A-Za-z]{1,3})\d""")
+# The same three without the namespace prefix, which almost no writer uses: a chunk with
+# no prefixed row or cell tag is searched with these, about five times faster.
+_PLAIN_ROW_NUMBER = re.compile(rb"""<row\s(?:[^>]*?\s)?r\s*=\s*["'](\d+)""")
+_PLAIN_ROW_TAG = re.compile(rb"<row[\s/>]")
+_PLAIN_CELL_COLUMN = re.compile(rb"""<c\s(?:[^>]*?\s)?r\s*=\s*["']([A-Za-z]{1,3})\d""")
+_PREFIXED_TAG = re.compile(rb"<[\w.-]+:(?:row|c)[\s/>]")
+_CELL_TAG = re.compile(rb"<(?:[\w.-]+:)?c[\s/>]")
 _FORMULA = re.compile(rb"<(?:[\w.-]+:)?f[\s/>]")
 _HAS_VALUE = re.compile(rb"<(?:[\w.-]+:)?(?:v[\s/>]|is>)")
 # What a formula cell with no saved result shows the layouts: never a number, and like
@@ -207,11 +214,12 @@ def _scan_sheet(z: zipfile.ZipFile, part: str, styles: dict[int, str], fmt: Shee
     errors: dict[tuple[int, int], str] = {}
     rows_without_number = False
     for buf in _chunks(z, part):
-        numbers = _ROW_NUMBER.findall(buf)
-        row_tags += len(_ROW_TAG.findall(buf))
+        prefixed = _PREFIXED_TAG.search(buf) is not None
+        numbers = (_ROW_NUMBER if prefixed else _PLAIN_ROW_NUMBER).findall(buf)
+        row_tags += len((_ROW_TAG if prefixed else _PLAIN_ROW_TAG).findall(buf))
         last_row = max(last_row, max(map(int, numbers), default=0))
-        columns.update(_CELL_COLUMN.findall(buf))
-        cell_tags += buf.count(b"<c ") + buf.count(b"<c>")
+        columns.update((_CELL_COLUMN if prefixed else _PLAIN_CELL_COLUMN).findall(buf))
+        cell_tags += len(_CELL_TAG.findall(buf)) if prefixed else buf.count(b"<c ") + buf.count(b"<c>")
         pos = buf.find(b"hidden")
         while pos >= 0:
             found = _tag(buf, pos)
