@@ -8,9 +8,13 @@ column-pair expectation checks. Failing rows come back with the columns that loc
 them (path and cell, or the table's key) so a reviewer can find the number.
 
 GX costs seconds to import, so it is imported on first validation, never at import.
-GX cannot validate DuckDB through duckdb-engine: tables are read out as DataFrames.
-GX's own result objects can be kept (`gx_validations`) for flows/report to build Data
-Docs from exactly what ran.
+GX cannot validate DuckDB through duckdb-engine, and handing it a million-row fact table
+as a DataFrame costs a minute and gigabytes. So DuckDB reduces each table to what each
+expectation reads (a row per distinct combination of its columns, see "running" below),
+GX validates those rows, and DuckDB counts and fetches the failing rows: the results are
+those of GX seeing every row. GX's own result objects can be kept (`gx_validations`) for
+flows/report to build Data Docs from exactly what ran, their counts rewritten as the
+table's.
 """
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ import json
 import math
 import re
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -307,52 +312,98 @@ def _compare(raw: Any, fail: Callable[[str], ValueError], where: str) -> Compare
 
 
 # --- running -----------------------------------------------------------------------------
+# Every suite runs on DuckDB: the warehouse file, or the frames handed to validate() loaded
+# into an in-memory database. GX never sees a whole fact table. For each expectation DuckDB
+# groups the table by what the expectation reads (one group per distinct combination of its
+# columns, or just NULL / not NULL where only that matters), and GX validates the table's
+# first row of each group, all expectations of the suite in one run as before. A rule that
+# judges each row by its own values fails on those rows exactly when it fails on the table,
+# so success is GX's own. A failing group's rows are then counted and the first failing rows
+# fetched from DuckDB, so unexpected_count counts rows and the examples are the table's first
+# failing rows, as when GX saw every row. An expectation that is not row by row (a table
+# aggregate, `mostly`, a row_condition) gets every row: correct, only slower.
+
+# Expectations that judge each row by the values of the columns they name.
+ROW_BY_ROW = frozenset({
+    "expect_column_values_to_be_in_set", "expect_column_values_to_not_be_in_set",
+    "expect_column_values_to_be_null", "expect_column_values_to_not_be_null",
+    "expect_column_values_to_be_between",
+    "expect_column_values_to_match_regex", "expect_column_values_to_not_match_regex",
+    "expect_column_values_to_match_regex_list", "expect_column_values_to_not_match_regex_list",
+    "expect_column_value_lengths_to_be_between", "expect_column_value_lengths_to_equal",
+    "expect_column_pair_values_to_be_equal", "expect_column_pair_values_a_to_be_greater_than_b",
+    "expect_column_pair_values_to_be_in_set",
+    "expect_multicolumn_sum_to_equal", "expect_select_column_values_to_be_unique_within_record",
+})
+# Expectations that judge a row by whether another row repeats its values: GX is given a
+# second row of every repeated combination.
+REPEATS = frozenset({"expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"})
+# Expectations for which a value matters only as NULL or not.
+NULL_ONLY = frozenset({"expect_column_values_to_not_be_null"})
+# Columns a row check reads beyond those its kwargs name. The table is grouped by the
+# columns a check reads, so a check must declare every column it looks at.
+ROW_CHECK_READS: dict[str, tuple[str, ...]] = {"classes_in_reference": ("offence_code",)}
 
 
 def validate(
     tables: dict[str, pd.DataFrame],
     suites: Iterable[SuiteSpec] | None = None,
     gx_validations: list[GxValidation] | None = None,
+    *,
+    reduce: bool = True,
 ) -> list[CheckResult]:
     """Run the suites (all of schemas/expectations by default) on the given tables.
 
     A suite whose table is not given fails (critical) rather than being skipped: a
     missing table is never a passing one. Pass `suites` to check only some tables.
     Pass a list as `gx_validations` to have each suite's GX results appended to it.
+    The frames are copied into an in-memory DuckDB and checked as a warehouse file is;
+    `reduce=False` hands GX every row (the slow reference the reduced run must equal).
     """
-    results: list[CheckResult] = []
-    for suite in load_suites() if suites is None else suites:
-        runs: list[Any] = []
-        missing = [t for t in suite.tables if t not in tables]
-        results += [_missing_table(suite, t) for t in missing]
-        plain = [e for e in suite.expectations if not e.compare]
-        if plain and suite.table not in missing:
-            results += _check_table(suite, plain, tables[suite.table], runs)
-        for i, spec in enumerate(e for e in suite.expectations if e.compare):
-            if spec.compare.left.table not in missing and spec.compare.right.table not in missing:
-                results.append(_check_comparison(suite, spec, i, tables, runs))
-        if gx_validations is not None and runs:
-            gx_validations.append(GxValidation(suite.name, tuple(suite.tables), runs))
-    return results
+    import duckdb
+
+    with duckdb.connect() as con:
+        for name, frame in tables.items():
+            con.register("__quality_frame", frame)
+            try:
+                con.execute(f"CREATE TABLE {_q(name)} AS SELECT * FROM __quality_frame")
+            finally:
+                con.unregister("__quality_frame")
+        return _validate(_Tables(con), suites, gx_validations, reduce)
 
 
 def validate_warehouse(
     path: Path | str,
     suites: Iterable[SuiteSpec] | None = None,
     gx_validations: list[GxValidation] | None = None,
+    *,
+    reduce: bool = True,
 ) -> list[CheckResult]:
     """Validate a DuckDB warehouse file, opened read-only so checking never changes it."""
     import duckdb
 
-    suites = load_suites() if suites is None else list(suites)
-    tables: dict[str, pd.DataFrame] = {}
     with duckdb.connect(str(path), read_only=True) as con:
-        for name in dict.fromkeys(t for s in suites for t in s.tables):
-            try:
-                tables[name] = con.table(name).df()
-            except duckdb.CatalogException:
-                pass  # reported by validate() as a missing table
-    return validate(tables, suites, gx_validations)
+        return _validate(_Tables(con), suites, gx_validations, reduce)
+
+
+def _validate(
+    tables: _Tables, suites: Iterable[SuiteSpec] | None, gx_validations: list[GxValidation] | None,
+    reduce: bool,
+) -> list[CheckResult]:
+    results: list[CheckResult] = []
+    for suite in load_suites() if suites is None else list(suites):
+        runs: list[Any] = []
+        missing = [t for t in suite.tables if tables.relation(t) is None]
+        results += [_missing_table(suite, t) for t in missing]
+        plain = [e for e in suite.expectations if not e.compare]
+        if plain and suite.table not in missing:
+            results += _check_table(tables, suite, plain, runs, reduce)
+        for i, spec in enumerate(e for e in suite.expectations if e.compare):
+            if spec.compare.left.table not in missing and spec.compare.right.table not in missing:
+                results.append(_check_comparison(tables, suite, spec, i, runs))
+        if gx_validations is not None and runs:
+            gx_validations.append(GxValidation(suite.name, tuple(suite.tables), runs))
+    return results
 
 
 def blocking(results: Iterable[CheckResult]) -> list[CheckResult]:
@@ -388,16 +439,93 @@ def _missing_table(suite: SuiteSpec, table: str) -> CheckResult:
     )
 
 
+class _Tables:
+    """The tables of a DuckDB connection, each as a relation with rowids (a view is copied
+    into a temporary table: rowids are how rows are found again)."""
+
+    def __init__(self, con: Any):
+        self.con = con
+        self._relations: dict[str, str | None] = {}
+        self._columns: dict[str, list[str]] = {}
+
+    def relation(self, name: str) -> str | None:
+        """The SQL name to read `name` from, None if there is no such table."""
+        import duckdb
+
+        if name not in self._relations:
+            relation: str | None = _q(name)
+            try:
+                self.con.execute(f"SELECT rowid FROM {relation} LIMIT 0")
+            except duckdb.CatalogException:
+                relation = None  # reported as a missing table
+            except duckdb.BinderException:  # a view
+                relation = _q(f"__quality_{name}")
+                self.con.execute(f"CREATE OR REPLACE TEMP TABLE {relation} AS SELECT * FROM {_q(name)}")
+            self._relations[name] = relation
+        return self._relations[name]
+
+    def columns(self, name: str) -> list[str]:
+        if name not in self._columns:
+            cursor = self.con.execute(f"SELECT * FROM {self.relation(name)} LIMIT 0")
+            self._columns[name] = [d[0] for d in cursor.description]
+        return self._columns[name]
+
+    def frame(self, name: str, columns: Iterable[str]) -> pd.DataFrame:
+        """The table's rows in order, with those of `columns` it has."""
+        have = [c for c in dict.fromkeys(columns) if c in self.columns(name)]
+        select = ", ".join(_q(c) for c in have) or "NULL AS __none"
+        df = self.con.execute(f"SELECT {select} FROM {self.relation(name)} ORDER BY rowid").df()
+        return df[have]
+
+
+@dataclass
+class _Plan:
+    """How one expectation of a table suite runs: the SQL it groups the table by, and the
+    groups (first and last rowid, rows, whether GX counts them as missing)."""
+
+    spec: ExpectationSpec
+    keys: tuple[str, ...]
+    repeats: bool = False
+    missing: str | None = None  # SQL: the rows GX leaves out as missing; None if unknown
+    expectation: Any = None  # the GX expectation (for a row check: made once marks exist)
+    groups: pd.DataFrame | None = None
+
+
 def _check_table(
-    suite: SuiteSpec, specs: list[ExpectationSpec], table: pd.DataFrame, runs: list[Any]
+    tables: _Tables, suite: SuiteSpec, specs: list[ExpectationSpec], runs: list[Any], reduce: bool
 ) -> list[CheckResult]:
-    table = table.reset_index(drop=True)
-    frame = _gx_frame(table)
-    runnable: list[tuple[ExpectationSpec, str, dict]] = []
+    con, relation, columns = tables.con, tables.relation(suite.table), tables.columns(suite.table)
+    plans = [_plan(suite, spec, n, columns, reduce) for n, spec in enumerate(specs)]
+    grouped: dict[tuple, pd.DataFrame] = {}
+    for plan in plans:
+        by = (plan.keys, plan.missing)
+        if by not in grouped:
+            group_by = f"GROUP BY {', '.join(plan.keys)}" if plan.keys else "HAVING count(*) > 0"
+            grouped[by] = con.execute(
+                f"SELECT min(rowid) AS gid, max(rowid) AS gid2, count(*) AS n, "
+                f"bool_or({plan.missing or 'FALSE'}) AS missing FROM {relation} {group_by}"
+            ).df()
+        plan.groups = grouped[by]
+    total = int(con.execute(f"SELECT count(*) FROM {relation}").fetchone()[0])
+    # GX's rows: the first of each group, and a second of each repeated one where repeats count
+    rows = set().union(*(set(p.groups["gid"].tolist()) for p in plans),
+                       *(set(p.groups["gid2"].tolist()) for p in plans if p.repeats))
+    predicates = list(dict.fromkeys(p.missing for p in plans if p.missing))
+    flags = "".join(f", ({p}) AS __missing_{i}" for i, p in enumerate(predicates))
+    where = "" if len(rows) == total else "WHERE rowid IN (SELECT unnest(?::BIGINT[]))"
+    sample = con.execute(
+        f"SELECT *, rowid AS {_q(_ROW)}{flags} FROM {relation} {where} ORDER BY rowid",
+        [sorted(rows)] if where else [],
+    ).df()
+    # how many of GX's rows are missing by our reckoning, to check GX reckons the same
+    sample_missing = {p: int(sample.pop(f"__missing_{i}").sum()) for i, p in enumerate(predicates)}
+    table = sample.drop(columns=[_ROW])
+    frame = _gx_frame(sample)
+
     failed: dict[int, CheckResult] = {}
-    for i, spec in enumerate(specs):
+    for i, plan in enumerate(plans):
+        spec = plan.spec
         if not spec.row_check:
-            runnable.append((spec, spec.name, spec.kwargs))
             continue
         try:
             marks = ROW_CHECKS[spec.name](table, **spec.kwargs)
@@ -407,24 +535,170 @@ def _check_table(
         # The mark column is named after the check: Data Docs show it as the column checked.
         mark = _unused(frame, f"{spec.name}({spec.column})")
         frame[mark] = marks.to_numpy(dtype=bool)
-        runnable.append((spec, "expect_column_values_to_be_in_set", {"column": mark, "value_set": [True]}))
-    outcomes = iter(_run_gx(suite, suite.name, frame, [(t, kw, s.severity) for s, t, kw in runnable], runs))
+        plan.expectation = _expectation(suite, "expect_column_values_to_be_in_set",
+                                        {"column": mark, "value_set": [True]}, spec.severity, i)
+    runnable = [p for i, p in enumerate(plans) if i not in failed]
+    outcomes = iter(_run_gx(suite.name, frame, [p.expectation for p in runnable], runs,
+                            partial_count=max(len(frame), MAX_EXAMPLES)))
     results = []
-    for i, spec in enumerate(specs):
+    for i, plan in enumerate(plans):
         if i in failed:
             results.append(failed[i])
+            continue
+        outcome = next(outcomes)
+        if "partial_unexpected_index_list" in (outcome.result or {}):
+            results.append(_counted_result(tables, suite, plan, outcome, columns, total,
+                                           sample_missing.get(plan.missing)))
         else:
-            results.append(_result(suite, spec, next(outcomes), table, suite.identify_rows_by))
+            results.append(_result(suite, plan.spec, outcome, table, suite.identify_rows_by))
     return results
 
 
+def _plan(suite: SuiteSpec, spec: ExpectationSpec, n: int, columns: list[str], reduce: bool) -> _Plan:
+    """What `spec` reads, as the SQL to group the table by: each row its own group where
+    the expectation is not judged row by row (or `reduce` is off)."""
+    kwargs = spec.kwargs
+    if spec.row_check:
+        reads = [*spec.columns, *ROW_CHECK_READS.get(spec.name, ())]
+        keys = tuple(_q(c) for c in dict.fromkeys(reads) if c in columns)
+        return _Plan(spec, keys if reduce else ("rowid",), missing="FALSE")
+    expectation = _expectation(suite, spec.name, kwargs, spec.severity, n)
+    missing = _missing_sql(expectation, columns)
+    row_by_row = (
+        spec.name in ROW_BY_ROW | REPEATS
+        and kwargs.get("mostly", 1) in (None, 1)
+        and not {"row_condition", "condition_parser"} & set(kwargs)
+    )
+    if not (reduce and row_by_row):
+        return _Plan(spec, ("rowid",), missing=missing, expectation=expectation)
+    keys = tuple(f"({_q(c)} IS NULL)" if spec.name in NULL_ONLY else _q(c)
+                 for c in dict.fromkeys(spec.columns) if c in columns)
+    return _Plan(spec, keys, repeats=spec.name in REPEATS, missing=missing, expectation=expectation)
+
+
+def _missing_sql(expectation: Any, columns: list[str]) -> str | None:
+    """The rows GX leaves out of a map expectation as missing (NULLs, or as ignore_row_if
+    says), as SQL; None where that is not known. Only for the counts Data Docs show."""
+    from great_expectations.expectations.expectation import (
+        ColumnMapExpectation,
+        ColumnPairMapExpectation,
+        MulticolumnMapExpectation,
+    )
+
+    ignore = getattr(expectation, "ignore_row_if", None)
+    if isinstance(expectation, ColumnMapExpectation):
+        names, join = [expectation.column], " AND "
+    elif isinstance(expectation, ColumnPairMapExpectation):
+        names = [expectation.column_A, expectation.column_B]
+        join = {"both_values_are_missing": " AND ", "either_value_is_missing": " OR ", "neither": ""}.get(
+            ignore if isinstance(ignore, str) else "")
+    elif isinstance(expectation, MulticolumnMapExpectation):
+        names = list(expectation.column_list)
+        join = {"all_values_are_missing": " AND ", "any_value_is_missing": " OR ", "never": ""}.get(
+            ignore if isinstance(ignore, str) else "")
+    else:
+        return None
+    if join is None or any(c not in columns for c in names):
+        return None
+    return "(" + join.join(f"{_q(c)} IS NULL" for c in names) + ")" if join else "FALSE"
+
+
+def _counted_result(tables: _Tables, suite: SuiteSpec, plan: _Plan, outcome: Any, columns: list[str],
+                    total: int, sample_missing: int | None) -> CheckResult:
+    """A map expectation's result counted over the table: GX flagged the first row of each
+    failing group; the groups' rows are counted and the first of them fetched."""
+    result = outcome.result
+    index = result["partial_unexpected_index_list"]
+    if result.get("unexpected_count") is not None and len(index) < result["unexpected_count"]:
+        raise RuntimeError(f"{suite.name}: GX listed {len(index)} of {result['unexpected_count']} "
+                           "failing rows; every one is needed to count the table's")
+    groups = plan.groups
+    failing = groups[groups["gid"].isin({int(item[_ROW]) for item in index})]
+    count = int(failing["n"].sum())
+    shown = [c for c in dict.fromkeys([*suite.identify_rows_by, *plan.spec.columns]) if c in columns]
+    rows = _failing_rows(tables, suite.table, plan.keys, failing["gid"].tolist(), shown) if count else None
+    examples = [] if rows is None else [
+        {c: _plain(row[c]) for c in shown} for row in rows.to_dict("records")]
+    missing = None
+    if sample_missing is not None and sample_missing == result.get("missing_count"):
+        missing = int(groups.loc[groups["missing"].astype(bool), "n"].sum())
+    _count_rows(result, total, count, missing, rows)
+    return CheckResult(
+        suite=suite.name, expectation=plan.spec.name, column=plan.spec.column,
+        severity=plan.spec.severity, success=bool(outcome.success), unexpected_count=count,
+        unexpected_examples=examples, why=plan.spec.why,
+    )
+
+
+def _failing_rows(tables: _Tables, table: str, keys: tuple[str, ...], groups: list[int],
+                  columns: list[str]) -> pd.DataFrame:
+    """The first MAX_EXAMPLES rows (in table order) in the groups whose first rows are
+    `groups`, with `columns`, their rowid (__rowid) and their group's (__gid)."""
+    relation = tables.relation(table)
+    named = "".join(f", {k} AS __k{i}" for i, k in enumerate(keys))
+    on = " AND ".join(f"x.__k{i} IS NOT DISTINCT FROM g.__k{i}" for i in range(len(keys))) or "TRUE"
+    return tables.con.execute(
+        f"""WITH g AS (SELECT rowid AS __gid{named} FROM {relation}
+                       WHERE rowid IN (SELECT unnest(?::BIGINT[]))),
+                 x AS (SELECT rowid AS __rowid{named}{''.join(', ' + _q(c) for c in columns)} FROM {relation})
+            SELECT x.__rowid, g.__gid{''.join(', x.' + _q(c) for c in columns)}
+            FROM x JOIN g ON {on} ORDER BY x.__rowid LIMIT {MAX_EXAMPLES}""",
+        [groups],
+    ).df()
+
+
+def _count_rows(result: dict, total: int, count: int, missing: int | None, rows: pd.DataFrame | None) -> None:
+    """GX's summary of the rows it saw, rewritten as that of the whole table (for Data
+    Docs): counts and percentages as GX computes them, and the partial lists of the first
+    failing rows, as GX would have listed them had it seen every row."""
+    index = result["partial_unexpected_index_list"]
+    values = result.get("partial_unexpected_list")
+    by_row = {int(item[_ROW]): item for item in index}
+    value_of = {} if values is None else dict(zip((int(item[_ROW]) for item in index), values))
+    pairs = [] if rows is None else list(zip(rows["__rowid"].tolist(), rows["__gid"].tolist()))
+    result["partial_unexpected_index_list"] = [  # the row number keeps the type GX gave it
+        {**by_row[g], _ROW: type(by_row[g][_ROW])(r)} for r, g in pairs]
+    if values is not None and all(g in value_of for _, g in pairs):
+        values = [value_of[g] for _, g in pairs]
+        result["partial_unexpected_list"] = values
+        if "partial_unexpected_counts" in result:
+            hashable = [tuple(v.values()) if isinstance(v, dict) else v for v in values]
+            try:
+                common = Counter(hashable).most_common(MAX_EXAMPLES)
+                result["partial_unexpected_counts"] = [
+                    {"value": value, "count": n} for value, n in sorted(common, key=lambda x: (-x[1], x[0]))]
+            except TypeError:
+                result.pop("partial_unexpected_counts")
+    elif values is not None:
+        result["partial_unexpected_list"] = values[:MAX_EXAMPLES]
+
+    def percent(part: int, whole: int) -> float | None:
+        return part / whole * 100 if whole else None
+
+    result["element_count"], result["unexpected_count"] = total, count
+    if "missing_count" in result and missing is not None:
+        result["missing_count"] = missing
+        result["missing_percent"] = percent(missing, total)
+        result["unexpected_percent_total"] = percent(count, total)
+        nonmissing = percent(count, total - missing) if total else None
+        result["unexpected_percent_nonmissing"] = result["unexpected_percent"] = nonmissing
+    else:  # not known for the table: shown as GX shows an expectation without missing values
+        for key in ("missing_count", "missing_percent", "unexpected_percent_total",
+                    "unexpected_percent_nonmissing"):
+            result.pop(key, None)
+        result["unexpected_percent"] = percent(count, total)
+
+
 def _check_comparison(
-    suite: SuiteSpec, spec: ExpectationSpec, i: int, tables: dict[str, pd.DataFrame], runs: list[Any]
+    tables: _Tables, suite: SuiteSpec, spec: ExpectationSpec, i: int, runs: list[Any]
 ) -> CheckResult:
     compare = spec.compare
     assert compare is not None
+    needed: dict[str, list[str]] = {}
+    for s in (compare.left, compare.right):
+        needed.setdefault(s.table, []).extend([*compare.key, s.value, *s.not_null])
     try:
-        both = _comparison_frame(compare, tables)
+        both = _comparison_frame(compare, {t: tables.frame(t, cols) for t, cols in needed.items()})
     except KeyError as e:
         return _error(suite, spec, f"column {e} is missing")
     # GX sees the sides under their own names ('sum(force_year_totals.offences)'), so Data
@@ -435,7 +709,8 @@ def _check_comparison(
     right = _unused(frame, compare.right.describe())
     frame = frame.rename(columns={"right": right})
     kwargs = {**spec.kwargs, "column_A": left, "column_B": right}
-    (outcome,) = _run_gx(suite, f"{suite.name}_{i}", frame, [(spec.name, kwargs, spec.severity)], runs)
+    expectation = _expectation(suite, spec.name, kwargs, spec.severity, 0)
+    (outcome,) = _run_gx(f"{suite.name}_{i}", frame, [expectation], runs)
     return _result(suite, spec, outcome, both, compare.key)
 
 
@@ -503,23 +778,30 @@ def _gx() -> tuple[Any, Any, Any]:
     return _gx_state
 
 
-def _run_gx(
-    suite: SuiteSpec, name: str, frame: pd.DataFrame, expectations: list[tuple[str, dict, str]],
-    runs: list[Any],
-) -> list[Any]:
-    """Validate `frame` against (type, kwargs, severity) triples; results in the same order.
-    GX's whole result for the frame is appended to `runs`."""
+def _expectation(suite: SuiteSpec, etype: str, kwargs: dict, severity: str, n: int) -> Any:
+    """The GX expectation of type `etype`; a type or kwargs GX refuses stop validation,
+    naming the suite's file. `n` (kept in meta) orders the results as the suite does."""
+    with _gx_lock:
+        _gx()
     from great_expectations.exceptions import ExpectationNotFoundError
     from great_expectations.expectations.registry import get_expectation_impl
 
+    try:
+        return get_expectation_impl(etype)(**kwargs, severity=severity, meta={"n": n})
+    except (ExpectationNotFoundError, ValueError, TypeError) as e:
+        raise ValueError(f"{suite.path or suite.name}: {etype} {kwargs}: {e}") from e
+
+
+def _run_gx(
+    name: str, frame: pd.DataFrame, expectations: list[Any], runs: list[Any],
+    partial_count: int = MAX_EXAMPLES,
+) -> list[Any]:
+    """Validate `frame` against the expectations; results in the same order. GX's whole
+    result for the frame is appended to `runs`. GX lists up to `partial_count` failing rows."""
     with _gx_lock:
         gx, context, source = _gx()
         gx_suite = gx.ExpectationSuite(name=name)
-        for n, (etype, kwargs, severity) in enumerate(expectations):
-            try:
-                expectation = get_expectation_impl(etype)(**kwargs, severity=severity, meta={"n": n})
-            except (ExpectationNotFoundError, ValueError, TypeError) as e:
-                raise ValueError(f"{suite.path or suite.name}: {etype} {kwargs}: {e}") from e
+        for expectation in expectations:
             gx_suite.add_expectation(expectation)
         try:
             asset = source.get_asset(name)
@@ -538,7 +820,7 @@ def _run_gx(
             result_format={
                 "result_format": "SUMMARY",
                 "unexpected_index_column_names": [_ROW],
-                "partial_unexpected_count": MAX_EXAMPLES,
+                "partial_unexpected_count": partial_count,
             },
         )
     outcomes = sorted(run.results, key=lambda r: r.expectation_config.meta["n"])
@@ -550,9 +832,12 @@ def _run_gx(
 
 def _gx_frame(df: pd.DataFrame) -> pd.DataFrame:
     """A copy GX can compute on: nullable integers and decimals as floats (pd.NA breaks
-    GX's column-pair checks), plus the row number that finds failing rows again."""
+    GX's column-pair checks), plus the row number that finds failing rows again (the
+    rowid, where the frame has one already)."""
     out = df.reset_index(drop=True).copy()
     for name in out.columns:
+        if name == _ROW:
+            continue
         col = out[name]
         if pd.api.types.is_extension_array_dtype(col.dtype) and pd.api.types.is_numeric_dtype(col.dtype):
             if pd.api.types.is_bool_dtype(col.dtype):
@@ -561,7 +846,8 @@ def _gx_frame(df: pd.DataFrame) -> pd.DataFrame:
                 out[name] = col.astype("float64")
         elif col.dtype == object and col.map(lambda v: isinstance(v, Decimal)).any():
             out[name] = col.map(lambda v: None if _is_null(v) else float(v)).astype("float64")
-    out[_ROW] = range(len(out))
+    if _ROW not in out.columns:
+        out[_ROW] = range(len(out))
     return out
 
 
@@ -623,3 +909,8 @@ def _plain(value: Any) -> Any:
     if isinstance(value, float) and math.isfinite(value) and value.is_integer():
         return int(value)
     return value
+
+
+def _q(name: str) -> str:
+    """`name` as a DuckDB identifier."""
+    return '"' + str(name).replace('"', '""') + '"'
