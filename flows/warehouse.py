@@ -3,6 +3,9 @@
 A run never writes into the published file. It builds a new file beside it, validates
 it, and only then swaps it in with one rename, so a crash leaves either the old or the
 new warehouse, never half of one, and a blocked run leaves the old one byte for byte.
+Every table, view and column carries its meaning as a DuckDB comment, from
+schemas/warehouse_docs.yaml (flows/docs.py), and every file is written in a storage
+format DuckDB 1.x reads too (STORAGE_VERSION).
 Imports stay light (duckdb only) so `foi headline` answers at once.
 """
 from __future__ import annotations
@@ -19,6 +22,14 @@ from flows import SCHEMAS
 
 MARTS = SCHEMAS / "marts"
 DDL = SCHEMAS / "warehouse.sql"
+
+# The DuckDB storage format every warehouse file is created in, so analysts on DuckDB 1.4
+# or later (1.x or 2.x) can open it. DuckDB 2.0's own default (storage version 69) is
+# refused by every 1.x client: "Trying to read a database file with version number 69,
+# but we can only read versions between 64 and 68". A file keeps the format it was
+# created in, so later writes to it (append) stay readable too. docs/warehouse.md says
+# the same to analysts; tests/test_warehouse_docs.py opens a build with a 1.x CLI.
+STORAGE_VERSION = "v1.4.0"
 
 # The column lists live in flows.facts (which builds the frames); they are re-exported
 # here on first use so importing this module does not import pandas.
@@ -37,11 +48,27 @@ def connect(path: Path | str, read_only: bool = True) -> duckdb.DuckDBPyConnecti
     return duckdb.connect(str(path), read_only=read_only)
 
 
+def open_for_writing(path: Path | str) -> duckdb.DuckDBPyConnection:
+    """A read-write connection; a file it creates is in STORAGE_VERSION (an existing file
+    keeps its own). Every warehouse file is created through here."""
+    return duckdb.connect(str(path), config={"storage_compatibility_version": STORAGE_VERSION})
+
+
 def build(path: Path, *, offences, returns, stated_totals, force_replies, run: dict | None = None,
-          responses=None, rounds=None) -> None:
-    """Create a NEW warehouse file at `path` from the facts, with its marts.
+          responses=None, rounds=None, strict_docs: bool = True) -> list[str]:
+    """Create a NEW warehouse file at `path` from the facts, with its marts and every
+    table's, view's and column's comment (flows.docs.apply_comments).
     `responses` (flows.responses): None leaves that table empty. `rounds` (flows.rounds):
-    None infers every round's years from the offences."""
+    None infers every round's years from the offences.
+
+    A table, view or column that schemas/warehouse_docs.yaml does not document (or one it
+    names that the build did not make) is a defect of the code, not of the data.
+    strict_docs (the default, so every test that builds a warehouse fails on it): the
+    build fails and leaves no file. strict_docs=False (a refresh): the figures matter
+    more than a missing comment, so the warehouse is built with every comment the YAML
+    has and the disagreements are returned for the run to report as warnings.
+    Returns those disagreements (always empty when strict)."""
+    from flows.docs import apply_comments
     from flows.facts import (
         FORCE_REPLIES_COLUMNS, OFFENCES_COLUMNS, RETURNS_COLUMNS, STATED_TOTALS_COLUMNS,
     )
@@ -50,7 +77,7 @@ def build(path: Path, *, offences, returns, stated_totals, force_replies, run: d
     path = Path(path)
     if path.exists():
         raise FileExistsError(f"{path} exists: a warehouse is built into a new file only")
-    con = duckdb.connect(str(path))
+    con = open_for_writing(path)
     try:
         con.execute(DDL.read_text())
         load_reference(con)
@@ -71,12 +98,14 @@ def build(path: Path, *, offences, returns, stated_totals, force_replies, run: d
         if run is not None:
             _insert_run(con, run)
         build_marts(con)
+        undocumented = apply_comments(con, strict=strict_docs)
         con.execute("CHECKPOINT")
     except BaseException:
         con.close()
         discard(path)
         raise
     con.close()
+    return undocumented
 
 
 def load_reference(con: duckdb.DuckDBPyConnection) -> None:
@@ -130,9 +159,11 @@ def append(path: Path, table: str, frame) -> None:
     """Add rows to a table of a staged (unpublished) warehouse, e.g. validation results.
 
     The frame's columns are matched to the table's by name, so it may leave out
-    columns that are allowed to be NULL.
+    columns that are allowed to be NULL. The file must exist: this never makes one.
     """
-    con = duckdb.connect(str(path))
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"{path}: no staged warehouse to append to")
+    con = open_for_writing(path)
     try:
         _insert(con, table, frame, list(frame.columns))
         con.execute("CHECKPOINT")

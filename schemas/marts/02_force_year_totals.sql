@@ -1,6 +1,4 @@
--- A row per force and financial year with data. offences: the sum of the known counts;
--- offences_upper: plus the largest value each suppressed cell can hold.
--- A nil return (counts of 0) is a row with 0.
+-- force_year_totals. What it and its columns mean: schemas/warehouse_docs.yaml.
 -- Computed per scope (01_current_offences.sql); the table is today's scope.
 CREATE OR REPLACE TEMP TABLE scoped_force_year_totals AS
 SELECT

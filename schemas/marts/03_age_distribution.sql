@@ -1,7 +1,6 @@
--- Offences by exact victim age (bands are not exact ages), from the table of each
--- force-year chosen for the age figures. offences: the sum of the known counts, NULL
--- when every cell at that age is suppressed (a suppressed count is never shown as 0);
--- offences_upper: plus the largest value each suppressed cell can hold.
+-- age_distribution. What it and its columns mean: schemas/warehouse_docs.yaml.
+-- sum(offences), not coalesce(sum(offences), 0): an age whose every cell is suppressed
+-- must show NULL, never 0.
 -- Computed per scope (01_current_offences.sql); the table is today's scope.
 CREATE OR REPLACE TEMP TABLE scoped_age_distribution AS
 SELECT

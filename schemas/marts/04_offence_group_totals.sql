@@ -1,5 +1,6 @@
--- Offences by offence group; counts from tables with no offence breakdown are under
--- 'not given', so the groups add up to the headline.
+-- offence_group_totals. What it and its columns mean: schemas/warehouse_docs.yaml.
+-- Counts from tables with no offence breakdown go under 'not given', so the groups add
+-- up to the headline.
 CREATE OR REPLACE TABLE offence_group_totals AS
 SELECT
     financial_year,

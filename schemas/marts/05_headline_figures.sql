@@ -1,13 +1,4 @@
--- The figures behind a press release, a row per financial year with data.
---   pct_change: against the previous year as published (all forces with data each year)
---   like_for_like_pct_change: over the forces with data in both years
---   per_day: offences / days in the financial year (366 when it holds 29 February)
---   modal_age_offences: the most known offences at any one exact age (NULL: no known count)
---   modal_age: the exact age holding them (ties: the youngest; NULL when the most is 0)
---   modal_age_certain: no other age could reach that count through its suppressed cells
---   aged_10_and_under: known counts of exact ages <= 10 and of bands lying wholly at or
---     under 10; aged_10_and_under_upper adds the most their suppressed cells can hold
---   youngest_age: the youngest exact age with a known count > 0 or a suppressed cell
+-- headline_figures. What it and its columns mean: schemas/warehouse_docs.yaml.
 -- Computed per scope (01_current_offences.sql); the table is today's scope, and
 -- published_figures (08) keeps each round's.
 CREATE OR REPLACE TEMP TABLE scoped_headline_figures AS

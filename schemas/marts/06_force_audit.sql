@@ -1,5 +1,4 @@
--- A row per force and round for reviewers: what was received, what became of it,
--- the figures loaded per year, and every message that needs a person's eye.
+-- force_audit. What it and its columns mean: schemas/warehouse_docs.yaml.
 CREATE OR REPLACE TABLE force_audit AS
 WITH files AS (
     SELECT

@@ -1,6 +1,5 @@
--- Each force's change on its previous financial year, for the plausibility warning
--- (schemas/expectations/force_year_changes.yaml): a force whose figure jumps or falls
--- far more than the others is worth a reviewer's look before publication.
+-- force_year_changes, for the plausibility warning (schemas/expectations/
+-- force_year_changes.yaml). What it and its columns mean: schemas/warehouse_docs.yaml.
 CREATE OR REPLACE TABLE force_year_changes AS
 SELECT
     cur.force_code,

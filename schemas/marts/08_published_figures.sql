@@ -1,8 +1,7 @@
--- Each round's headline figures as that round computed them, beside today's, so a
--- restated figure shows next to the one first published. Columns: docs/warehouse.md.
--- A row per round and financial year it asked for (rounds.years_requested) with data,
--- from that round's own replies only: the scope = <round> rows of the same rules that
--- make today's figures (02_force_year_totals, 03_age_distribution, 05_headline_figures).
+-- published_figures. What it and its columns mean: schemas/warehouse_docs.yaml.
+-- A round's own figures are the scope = <round> rows of the same rules that make
+-- today's figures (02_force_year_totals, 03_age_distribution, 05_headline_figures),
+-- beside today's (headline_figures).
 CREATE OR REPLACE TABLE published_figures AS
 WITH newest AS (  -- the round today's figure for each force-year comes from (01_current_offences)
     SELECT financial_year, max(round) AS newest_round
