@@ -15,6 +15,10 @@ GX validates those rows, and DuckDB counts and fetches the failing rows: the res
 those of GX seeing every row. GX's own result objects can be kept (`gx_validations`) for
 flows/report to build Data Docs from exactly what ran, their counts rewritten as the
 table's.
+
+Every rule also says, in the team's words, what its failure means (`says`, naming the
+failing cells) and what the reviewer should do (`do`); `describe` turns a failed check
+into that sentence, for the run's warnings and blocked reasons.
 """
 from __future__ import annotations
 
@@ -52,6 +56,8 @@ class CheckResult:
     unexpected_count: int | None  # None when the check is not row by row, or could not run
     unexpected_examples: list[dict] = field(default_factory=list)
     why: str = ""
+    says: str = ""  # what a failure means, in the team's words: a template ({count}, {examples})
+    do: str = ""  # what the reviewer should do next
 
 
 @dataclass
@@ -180,6 +186,8 @@ class ExpectationSpec:
     why: str
     row_check: bool = False
     compare: Compare | None = None
+    says: str = ""  # a failure in the team's words; may use {count} and {examples}
+    do: str = ""  # what the reviewer does about a failure
 
     @property
     def columns(self) -> list[str]:
@@ -243,7 +251,8 @@ def _load_suite(path: Path, schemas: Path) -> SuiteSpec:
         where = f"expectation {i}"
         if not isinstance(item, dict):
             raise fail(f"{where}: expected a mapping")
-        unknown = set(item) - {"expectation", "check", "kwargs", "severity", "why", "compare"}
+        where += _naming(item)
+        unknown = set(item) - {"expectation", "check", "kwargs", "severity", "why", "says", "do", "compare"}
         if unknown:
             raise fail(f"{where}: unknown keys {sorted(unknown)}")
         if ("expectation" in item) == ("check" in item):
@@ -262,17 +271,56 @@ def _load_suite(path: Path, schemas: Path) -> SuiteSpec:
         compare = _compare(item["compare"], fail, where) if "compare" in item else None
         if compare is None and not doc.get("table"):
             raise fail(f"{where}: the suite has no table, so the expectation needs 'compare'")
+        says, do = _reviewer_words(item, fail, where)
         specs.append(
             ExpectationSpec(
                 name=item.get("expectation") or item["check"], kwargs=kwargs,
                 severity=severity, why=" ".join(str(item["why"]).split()),
-                row_check="check" in item, compare=compare,
+                row_check="check" in item, compare=compare, says=says, do=do,
             )
         )
     return SuiteSpec(
         name=name, table=doc.get("table"), expectations=tuple(specs),
         identify_rows_by=tuple(doc.get("identify_rows_by") or ()), path=path,
     )
+
+
+def _naming(item: dict) -> str:
+    """' (<type or check> on <columns>)' naming an expectation in a loader's error."""
+    name = item.get("expectation") or item.get("check")
+    kwargs = item.get("kwargs") if isinstance(item.get("kwargs"), dict) else {}
+    cols = [kwargs[k] for k in ("column", "column_A", "column_B", "flag") if isinstance(kwargs.get(k), str)]
+    for k in ("column_list", "columns"):
+        if isinstance(kwargs.get(k), list):
+            cols += [str(c) for c in kwargs[k]]
+    if not name:
+        return ""
+    return f" ({name}" + (f" on {', '.join(cols)}" if cols else "") + ")"
+
+
+_PLACEHOLDER = re.compile(r"\{(count|examples)\}")
+
+
+def _reviewer_words(item: dict, fail: Callable[[str], ValueError], where: str) -> tuple[str, str]:
+    """The expectation's `says` and `do`, whitespace folded: both required, since they are
+    what a reviewer reads when the rule fails. `says` may use {count} and {examples};
+    neither may name a GX expectation type (the reviewer's words, not the validator's)."""
+    says = " ".join(str(item.get("says") or "").split())
+    do = " ".join(str(item.get("do") or "").split())
+    if not says:
+        raise fail(f"{where}: say what a failure means to a reviewer ('says'), e.g. "
+                   "'{count} counts are negative: {examples}'")
+    if not do:
+        raise fail(f"{where}: say what the reviewer should do when it fails ('do')")
+    if re.search(r"[{}]", _PLACEHOLDER.sub("", says)):
+        raise fail(f"{where}: 'says' may use {{count}} and {{examples}} and no other braces: {says!r}")
+    if re.search(r"[{}]", do):
+        raise fail(f"{where}: 'do' is plain words, not a template: {do!r}")
+    for key, text in (("says", says), ("do", do)):
+        if "expect_" in text:
+            raise fail(f"{where}: '{key}' is for a reviewer: name what failed in the team's words, "
+                       "not the expectation type")
+    return says, do
 
 
 def _resolve_references(kwargs: dict, schemas: Path, fail: Callable[[str], ValueError]) -> dict:
@@ -430,12 +478,135 @@ def results_frame(results: Iterable[CheckResult], run_id: str) -> pd.DataFrame:
     return frame
 
 
+# --- what a reviewer reads ----------------------------------------------------------------
+
+SHOWN_EXAMPLES = 3  # failing rows a message names; the rest are counted ("and 4 more")
+_NOTES = ("message", "personal_data")  # free text written for people: shown as written
+
+
+def describe(check: CheckResult) -> str:
+    """The failed check as the reviewer reads it: its `says` filled in (the count, and the
+    first failing rows as cells to open: 'path!Sheet!B7', 'path line 12'), then
+    "What to do: " and its `do`. A check that could not run says so, and what to do.
+
+    A function of the CheckResult alone: it reads the result's fields, never the text
+    of a message, and nothing decides anything by the sentence it returns."""
+    errors = [str(e["error"]) for e in check.unexpected_examples if isinstance(e, dict) and e.get("error")]
+    if not check.success and check.unexpected_count is None and errors:
+        return _could_not_run(check, errors)
+    rows = [e for e in check.unexpected_examples if isinstance(e, dict)]
+    examples = _examples_text(check, rows)
+    if check.says:
+        text = _PLACEHOLDER.sub(
+            lambda m: _count_text(check, rows) if m[1] == "count" else examples or "none listed",
+            check.says)
+        if examples and "{examples}" not in check.says:
+            text = _sentence(text, end="") + f": {examples}"
+    else:  # a result built outside a suite (the shrink guard's): its own messages, if any
+        messages = [str(e["message"]) for e in rows if e.get("message")]
+        text = "; ".join(messages) or (f"a check failed: {examples}" if examples else "a check failed")
+    do = check.do or f"see the {check.suite} checks in the run report"
+    return f"{check.suite}: {_sentence(text)} What to do: {_sentence(do)}"
+
+
+def _could_not_run(check: CheckResult, errors: list[str]) -> str:
+    if check.expectation == TABLE_PRESENT:
+        text, do = check.says or f"a table is missing ({'; '.join(errors)})", check.do
+    else:
+        text = (f"a check could not run ({'; '.join(errors)}), so this was not checked: "
+                + (check.why or check.says or "(the rule gives no reason)"))
+        do = (f"the rule in the {check.suite} suite (schemas/expectations/) reads a column or "
+              f"table the warehouse does not have, or the rule itself is wrong: fix whichever it "
+              "is and run again. Until it runs, treat what it guards as unchecked")
+    return f"{check.suite}: {_sentence(text)} What to do: {_sentence(do or 'fix the cause and run again')}"
+
+
+def _count_text(check: CheckResult, rows: list[dict]) -> str:
+    if check.unexpected_count is not None:
+        return str(check.unexpected_count)
+    return str(len(rows)) if rows else "some"
+
+
+def _examples_text(check: CheckResult, rows: list[dict]) -> str:
+    """The first SHOWN_EXAMPLES failing rows, each where to find it, and how many more."""
+    shown = [t for t in (_example_text(check, e) for e in rows[:SHOWN_EXAMPLES]) if t]
+    total = max(check.unexpected_count or 0, len(rows))
+    more = total - len(shown) if shown else 0
+    return "; ".join(shown) + (f" and {more} more" if more > 0 else "")
+
+
+def _example_text(check: CheckResult, example: dict) -> str:
+    """One failing row as a person finds it: the file and cell ('path!Data!D7', 'path line
+    12'), else who and when ('Kent, 2016/17, round 2017-...'); then the values the rule
+    read, and any note written for people (a reason, where personal data was seen)."""
+    checked = set((check.column or "").split(","))
+    path, source = example.get("path"), example.get("source")
+    rest = {k: v for k, v in example.items() if k not in ("error", "path", "source", *_NOTES)}
+    missing = [k for k in ("path", "source") if k in example and not example[k]]
+    if path or source:
+        if path and source:
+            place = f"{path} {source}" if str(source).startswith("line") else f"{path}!{source}"
+        else:
+            place = str(path or source)
+        rest.pop("round", None)  # a path starts with its round
+    else:
+        force = example.get("force_name") or example.get("force_code")
+        who = [str(force)] if force else []
+        who += [str(example["financial_year"])] if example.get("financial_year") else []
+        who += [f"round {example['round']}"] if example.get("round") else []
+        place = ", ".join(who)
+        for k in ("force_name", "financial_year", "round"):
+            rest.pop(k, None)
+        if example.get("force_code") == force:
+            rest.pop("force_code", None)
+    if example.get("force_name") and "force_code" not in checked:
+        rest.pop("force_code", None)  # the name says which force
+    values = [f"no {_words(k)}" for k in missing]
+    if "left" in rest and "right" in rest:  # a comparison: its two sides
+        values.append(f"{_value(rest.pop('left'))} vs {_value(rest.pop('right'))}")
+    values += [f"{_words(k)} {_value(v)}" if v is not None else f"no {_words(k)}"
+               for k, v in rest.items() if v is not None or k in checked]
+    notes = [str(example[k]) for k in _NOTES if example.get(k)]
+    text = f"{place} ({', '.join(values)})" if place and values else place or ", ".join(values)
+    return text + (f": {'; '.join(notes)}" if notes else "")
+
+
+def _words(column: str) -> str:
+    return {"observed_value": "found"}.get(column, column.replace("_", " "))
+
+
+def _value(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.2f}".rstrip("0").rstrip(".")
+    return str(value)
+
+
+def _sentence(text: str, end: str = ".") -> str:
+    """`text` with its first letter capitalised, ending in one full stop (or, with
+    end='', in none: for a colon to follow)."""
+    text = text.strip()
+    if not text:
+        return text
+    text = text[:1].upper() + text[1:]
+    if end:
+        return text if text.endswith((".", "!", "?")) else text + end
+    return text.rstrip(".:; ")
+
+
 def _missing_table(suite: SuiteSpec, table: str) -> CheckResult:
     return CheckResult(
         suite=suite.name, expectation=TABLE_PRESENT, column=None, severity="critical",
         success=False, unexpected_count=None,
         unexpected_examples=[{"error": f"table {table!r} is missing"}],
         why="A suite's table must exist; a missing table is never a passing one.",
+        says=f"the warehouse has no table {table}, so none of the {suite.name} checks ran",
+        do=(f"a stage before validation did not build {table}: read this run's errors and log "
+            "(a failed load, or a renamed table in schemas/warehouse.sql or schemas/marts/), fix "
+            "the cause and run again; a missing table is never taken as a passing one"),
     )
 
 
@@ -626,7 +797,7 @@ def _counted_result(tables: _Tables, suite: SuiteSpec, plan: _Plan, outcome: Any
     return CheckResult(
         suite=suite.name, expectation=plan.spec.name, column=plan.spec.column,
         severity=plan.spec.severity, success=bool(outcome.success), unexpected_count=count,
-        unexpected_examples=examples, why=plan.spec.why,
+        unexpected_examples=examples, why=plan.spec.why, says=plan.spec.says, do=plan.spec.do,
     )
 
 
@@ -859,7 +1030,11 @@ def _result(suite: SuiteSpec, spec: ExpectationSpec, outcome: Any, original: pd.
         rows = [int(item[_ROW]) for item in result["partial_unexpected_index_list"]][:MAX_EXAMPLES]
         examples = _examples(original, rows, [*identify, *spec.columns])
     elif not outcome.success and _exception_message(outcome):
-        examples = [{"error": _exception_message(outcome)}]
+        # a column the rule reads that the table lacks is said so, in words a person reads
+        absent = [c for c in spec.columns if c not in original.columns]
+        error = (f"the table {suite.table or suite.name} has no column {', '.join(absent)}" if absent
+                 else _exception_message(outcome))
+        examples = [{"error": error}]
     elif "observed_value" in result:
         examples = [{"observed_value": _plain(result["observed_value"])}]
     else:
@@ -867,7 +1042,7 @@ def _result(suite: SuiteSpec, spec: ExpectationSpec, outcome: Any, original: pd.
     return CheckResult(
         suite=suite.name, expectation=spec.name, column=spec.column, severity=spec.severity,
         success=bool(outcome.success), unexpected_count=None if count is None else int(count),
-        unexpected_examples=examples, why=spec.why,
+        unexpected_examples=examples, why=spec.why, says=spec.says, do=spec.do,
     )
 
 
@@ -880,6 +1055,7 @@ def _error(suite: SuiteSpec, spec: ExpectationSpec, message: str) -> CheckResult
     return CheckResult(
         suite=suite.name, expectation=spec.name, column=spec.column, severity=spec.severity,
         success=False, unexpected_count=None, unexpected_examples=[{"error": message}], why=spec.why,
+        says=spec.says, do=spec.do,
     )
 
 

@@ -46,6 +46,8 @@ expectations:
     kwargs: {column: offences, max_value: 40}
     severity: critical
     why: A test's stand-in for a check the data fails.
+    says: "{count} force-years count more than 40 offences: {examples}"
+    do: Nothing; the test's own suite blocks on purpose.
 """
 
 WARN = """
@@ -56,6 +58,8 @@ expectations:
     kwargs: {column: per_day, max_value: 0.05}
     severity: warning
     why: A test's stand-in for a warning the data trips.
+    says: "{count} years have more than 0.05 offences a day: {examples}"
+    do: Nothing; the test's own suite warns on purpose.
 """
 
 
@@ -114,14 +118,15 @@ def test_a_reply_whose_total_disagrees_blocks_and_leaves_the_warehouse_untouched
     out = capsys.readouterr().out
     assert code == 1
     assert "PUBLICATION BLOCKED" in out
-    # the reason names the suite, the file and the cell of the total
-    assert f"stated_totals: expect_column_pair_values_a_to_be_greater_than_b" in out
-    assert f"{ROUND}/Kent/reply.csv!line 4, column C" in out
+    # the reason names the suite, the file and the cell of the total, and what to do
+    assert "stated_totals: " in out and "What to do: " in out
+    assert "expect_column_pair_values" not in out
+    assert f"{ROUND}/Kent/reply.csv line 4, column C" in out
     assert "does not match its parts: its 2 parts add up to 34" in out
     assert db.read_bytes() == before
     [blocked] = [r for r in (json.loads(p.read_text()) for p in (tmp_path / "runs").glob("*.json"))
                  if r["status"] == "blocked"]
-    assert any("Kent/reply.csv!line 4, column C" in reason for reason in blocked["blocked_reasons"])
+    assert any("Kent/reply.csv line 4, column C" in reason for reason in blocked["blocked_reasons"])
     with duckdb.connect(str(db), read_only=True) as con:  # still the first run's Kent figures
         assert con.execute("SELECT offences FROM force_year_totals WHERE force_code = 'E23000032' "
                            "AND financial_year = '2016/17'").fetchall() == [(30,)]

@@ -140,7 +140,8 @@ def test_shipped_suites_cover_every_table_and_read_reference_lists(suites):
     pairs = next(e for e in suites["offences"].expectations
                  if e.name == "expect_column_pair_values_to_be_in_set")
     assert ("19D", "rape") in pairs.kwargs["value_pairs_set"]
-    assert all(e.severity in quality.SEVERITIES and e.why for s in suites.values() for e in s.expectations)
+    assert all(e.severity in quality.SEVERITIES and e.why and e.says and e.do
+               for s in suites.values() for e in s.expectations)
 
 
 @pytest.mark.parametrize("entry, message", [
@@ -151,6 +152,14 @@ def test_shipped_suites_cover_every_table_and_read_reference_lists(suites):
      "why"),
     ("- {expectation: expect_column_values_to_be_in_set, severity: critical, why: w,\n"
      "   kwargs: {column: a, value_set: {from_csv: forces.csv, column: nope}}}", "no column"),
+    ("- {expectation: expect_column_values_to_not_be_null, kwargs: {column: a}, severity: critical, why: w,"
+     " do: d}", r"expectation 1 \(expect_column_values_to_not_be_null on a\).*'says'"),
+    ("- {expectation: expect_column_values_to_not_be_null, kwargs: {column: a}, severity: critical, why: w,"
+     " says: s}", r"expectation 1 \(expect_column_values_to_not_be_null on a\).*'do'"),
+    ("- {check: whole_numbers, kwargs: {column: a}, severity: critical, why: w, says: '{count} {rows}', do: d}",
+     "no other braces"),
+    ("- {check: whole_numbers, kwargs: {column: a}, severity: critical, why: w,"
+     " says: 'expect_column_values_to_be_between failed', do: d}", "team's words"),
 ])
 def test_a_malformed_suite_is_refused_naming_its_file(tmp_path, entry, message):
     (tmp_path / "forces.csv").write_text("force_code\nE23000002\n")
@@ -290,8 +299,8 @@ def test_upper_bound_below_known_total_is_critical(suites):
     totals.loc[1, "offences_upper"] = 1
     failed = failures(quality.validate({"force_year_totals": totals}, [suites["force_year_totals"]]))
     check = failed[("expect_column_pair_values_a_to_be_greater_than_b", "offences_upper,offences")]
-    assert check.unexpected_examples == [{"force_code": LANCASHIRE, "financial_year": "2016/17",
-                                          "offences_upper": 1, "offences": 2}]
+    assert check.unexpected_examples == [{"force_code": LANCASHIRE, "force_name": "Lancashire",
+                                          "financial_year": "2016/17", "offences_upper": 1, "offences": 2}]
 
 
 @pytest.mark.parametrize("total, parts, rule", [
@@ -433,7 +442,8 @@ def test_an_unknown_gx_expectation_stops_validation_naming_the_suite(tmp_path):
     (tmp_path / "expectations").mkdir()
     (tmp_path / "expectations" / "typo.yaml").write_text(
         "suite: typo\ntable: t\nexpectations:\n"
-        "- {expectation: expect_column_values_to_be_positive, kwargs: {column: a}, severity: critical, why: w}\n"
+        "- {expectation: expect_column_values_to_be_positive, kwargs: {column: a}, severity: critical, why: w,"
+        " says: s, do: d}\n"
     )
     with pytest.raises(ValueError, match="typo.yaml.*expect_column_values_to_be_positive"):
         quality.validate({"t": pd.DataFrame({"a": [1]})}, quality.load_suites(tmp_path / "expectations"))

@@ -116,34 +116,34 @@ expectations:
 {rules}
 """
 ROW_BY_ROW_RULES = """
-- {expectation: expect_column_values_to_be_in_set, kwargs: {column: code, value_set: [A, B, C]}, severity: critical, why: w}
-- {expectation: expect_column_values_to_not_be_in_set, kwargs: {column: code, value_set: [Z]}, severity: critical, why: w}
-- {expectation: expect_column_values_to_be_null, kwargs: {column: note}, severity: warning, why: w}
-- {expectation: expect_column_values_to_not_be_null, kwargs: {column: src}, severity: critical, why: w}
-- {expectation: expect_column_values_to_be_between, kwargs: {column: n, min_value: 0, max_value: 10}, severity: critical, why: w}
-- {expectation: expect_column_values_to_match_regex, kwargs: {column: year, regex: '^\\d{4}/\\d{2}$'}, severity: critical, why: w}
-- {expectation: expect_column_values_to_not_match_regex, kwargs: {column: year, regex: 'x'}, severity: critical, why: w}
-- {expectation: expect_column_values_to_match_regex_list, kwargs: {column: year, regex_list: ['^2016', '^2017'], match_on: any}, severity: critical, why: w}
-- {expectation: expect_column_value_lengths_to_be_between, kwargs: {column: code, min_value: 1, max_value: 1}, severity: critical, why: w}
-- {expectation: expect_column_pair_values_to_be_equal, kwargs: {column_A: a, column_B: b}, severity: critical, why: w}
-- {expectation: expect_column_pair_values_a_to_be_greater_than_b, kwargs: {column_A: b, column_B: a, or_equal: true, ignore_row_if: either_value_is_missing}, severity: critical, why: w}
-- {expectation: expect_column_pair_values_to_be_in_set, kwargs: {column_A: code, column_B: grp, value_pairs_set: [[A, x], [B, y], [C, z]], ignore_row_if: either_value_is_missing}, severity: critical, why: w}
-- {expectation: expect_multicolumn_sum_to_equal, kwargs: {column_list: [a, b], sum_total: 4}, severity: critical, why: w}
-- {expectation: expect_select_column_values_to_be_unique_within_record, kwargs: {column_list: [a, b]}, severity: critical, why: w}
-- {expectation: expect_column_values_to_be_unique, kwargs: {column: key}, severity: critical, why: w}
-- {expectation: expect_compound_columns_to_be_unique, kwargs: {column_list: [code, year]}, severity: critical, why: w}
-- {check: consecutive_financial_year, kwargs: {column: year}, severity: critical, why: w}
-- {check: null_together, kwargs: {columns: [a, b]}, severity: critical, why: w}
-- {check: null_exactly_when, kwargs: {column: n, flag: flag}, severity: critical, why: w}
-- {check: whole_numbers, kwargs: {column: n}, severity: critical, why: w}
-- {expectation: expect_column_values_to_be_between, kwargs: {column: no_such_column, min_value: 0}, severity: critical, why: w}
+- {expectation: expect_column_values_to_be_in_set, kwargs: {column: code, value_set: [A, B, C]}, severity: critical, why: w, says: s, do: d}
+- {expectation: expect_column_values_to_not_be_in_set, kwargs: {column: code, value_set: [Z]}, severity: critical, why: w, says: s, do: d}
+- {expectation: expect_column_values_to_be_null, kwargs: {column: note}, severity: warning, why: w, says: s, do: d}
+- {expectation: expect_column_values_to_not_be_null, kwargs: {column: src}, severity: critical, why: w, says: s, do: d}
+- {expectation: expect_column_values_to_be_between, kwargs: {column: n, min_value: 0, max_value: 10}, severity: critical, why: w, says: s, do: d}
+- {expectation: expect_column_values_to_match_regex, kwargs: {column: year, regex: '^\\d{4}/\\d{2}$'}, severity: critical, why: w, says: s, do: d}
+- {expectation: expect_column_values_to_not_match_regex, kwargs: {column: year, regex: 'x'}, severity: critical, why: w, says: s, do: d}
+- {expectation: expect_column_values_to_match_regex_list, kwargs: {column: year, regex_list: ['^2016', '^2017'], match_on: any}, severity: critical, why: w, says: s, do: d}
+- {expectation: expect_column_value_lengths_to_be_between, kwargs: {column: code, min_value: 1, max_value: 1}, severity: critical, why: w, says: s, do: d}
+- {expectation: expect_column_pair_values_to_be_equal, kwargs: {column_A: a, column_B: b}, severity: critical, why: w, says: s, do: d}
+- {expectation: expect_column_pair_values_a_to_be_greater_than_b, kwargs: {column_A: b, column_B: a, or_equal: true, ignore_row_if: either_value_is_missing}, severity: critical, why: w, says: s, do: d}
+- {expectation: expect_column_pair_values_to_be_in_set, kwargs: {column_A: code, column_B: grp, value_pairs_set: [[A, x], [B, y], [C, z]], ignore_row_if: either_value_is_missing}, severity: critical, why: w, says: s, do: d}
+- {expectation: expect_multicolumn_sum_to_equal, kwargs: {column_list: [a, b], sum_total: 4}, severity: critical, why: w, says: s, do: d}
+- {expectation: expect_select_column_values_to_be_unique_within_record, kwargs: {column_list: [a, b]}, severity: critical, why: w, says: s, do: d}
+- {expectation: expect_column_values_to_be_unique, kwargs: {column: key}, severity: critical, why: w, says: s, do: d}
+- {expectation: expect_compound_columns_to_be_unique, kwargs: {column_list: [code, year]}, severity: critical, why: w, says: s, do: d}
+- {check: consecutive_financial_year, kwargs: {column: year}, severity: critical, why: w, says: s, do: d}
+- {check: null_together, kwargs: {columns: [a, b]}, severity: critical, why: w, says: s, do: d}
+- {check: null_exactly_when, kwargs: {column: n, flag: flag}, severity: critical, why: w, says: s, do: d}
+- {check: whole_numbers, kwargs: {column: n}, severity: critical, why: w, says: s, do: d}
+- {expectation: expect_column_values_to_be_between, kwargs: {column: no_such_column, min_value: 0}, severity: critical, why: w, says: s, do: d}
 """
 # Not judged row by row: these get every row, and so does the rest of their suite.
 WHOLE_TABLE_RULES = """
-- {expectation: expect_column_values_to_be_in_set, kwargs: {column: code, value_set: [A, B, C], mostly: 0.5}, severity: critical, why: w}
-- {expectation: expect_table_row_count_to_be_between, kwargs: {min_value: 1}, severity: critical, why: w}
-- {expectation: expect_column_max_to_be_between, kwargs: {column: n, max_value: 5}, severity: warning, why: w}
-- {expectation: expect_column_values_to_be_in_set, kwargs: {column: code, value_set: [A, B, C]}, severity: critical, why: w}
+- {expectation: expect_column_values_to_be_in_set, kwargs: {column: code, value_set: [A, B, C], mostly: 0.5}, severity: critical, why: w, says: s, do: d}
+- {expectation: expect_table_row_count_to_be_between, kwargs: {min_value: 1}, severity: critical, why: w, says: s, do: d}
+- {expectation: expect_column_max_to_be_between, kwargs: {column: n, max_value: 5}, severity: warning, why: w, says: s, do: d}
+- {expectation: expect_column_values_to_be_in_set, kwargs: {column: code, value_set: [A, B, C]}, severity: critical, why: w, says: s, do: d}
 """
 
 
