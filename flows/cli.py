@@ -47,6 +47,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                    help="if another refresh of this warehouse is running, wait up to this long for it "
                         "(default: refuse at once)")
+    p.add_argument("--runner", choices=["threads", "dask"], default=None,
+                   help="what reads the files: threads of this process, or a Dask cluster "
+                        "(default: $FOI_TASK_RUNNER, else threads; docs/operations.md)")
+    p.add_argument("--dask-address", metavar="ADDRESS", default=None,
+                   help="a running Dask scheduler to read on, e.g. tcp://10.0.0.5:8786 "
+                        "(default: $FOI_DASK_ADDRESS; implies --runner dask)")
+    p.add_argument("--dask-workers", type=int, metavar="N", default=None,
+                   help="read on a local Dask cluster of N workers (default: $FOI_DASK_WORKERS, else "
+                        "parallel_readers in schemas/limits.yaml; implies --runner dask)")
+    p.add_argument("--quiet", action="store_true",
+                   help="for scheduled runs: print only the outcome and the problems (no progress, "
+                        "no headline table)")
     p.set_defaults(func=cmd_refresh)
 
     p = sub.add_parser("headline", help="print the headline figures from the warehouse")
@@ -55,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("audit", help="per force: files received, what became of them, figures loaded")
     p.add_argument("--warehouse", type=Path, default=DEFAULT_WAREHOUSE)
-    p.add_argument("--force", help="only forces whose name contains this")
+    p.add_argument("--force", help="a force's name, alias or code (as everywhere: 'glos', 'TVP', 'E23000012')")
     p.set_defaults(func=cmd_audit)
 
     p = sub.add_parser("chase", help="the forces still to chase in a round, and why")
@@ -67,6 +79,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--warehouse", type=Path, default=DEFAULT_WAREHOUSE)
     p.add_argument("--year", required=True, help="financial year, e.g. 2016/17")
     p.add_argument("--force", help="a force's name, alias or code; without it, the headline by force")
+    p.add_argument("--figure", choices=None, metavar="FIGURE",
+                   help="a headline figure to trace: offences, offences_upper, forces_with_data, "
+                        "previous_year_offences, pct_change, like_for_like_pct_change, matched_forces, "
+                        "per_day, modal_age, modal_age_offences, aged_10_and_under, youngest_age")
+    p.add_argument("--all", dest="all_cells", action="store_true", help="list every cell, not the first 50")
     p.set_defaults(func=cmd_explain)
 
     p = sub.add_parser("simulate", help="write a synthetic FOI round into a raw folder")
@@ -111,20 +128,49 @@ def cmd_refresh(args) -> int:
         print(f"foi refresh: no such reviews file: {args.reviews}", file=sys.stderr)
         return 2
     from flows.locking import RefreshLocked
-    from flows.refresh import run_refresh
+    from flows.runners import DaskWorkersUnfit, RunnerChoiceError, choose
 
     try:
+        # importing flows.refresh chooses its flow's own runner from the environment
+        from flows.refresh import run_refresh
+
+        runner = choose(args.runner, args.dask_address, args.dask_workers)
+    except RunnerChoiceError as exc:
+        print(f"foi refresh: {exc}", file=sys.stderr)
+        return 2
+    try:
         result = run_refresh(args.raw, args.warehouse, args.expectations, args.reviews,
-                             accept_shrink=args.accept_shrink, full=args.full, lock_wait=args.wait)
+                             accept_shrink=args.accept_shrink, full=args.full, lock_wait=args.wait,
+                             task_runner=runner, progress=not args.quiet)
     except RefreshLocked as exc:
         print(f"foi refresh: {exc}", file=sys.stderr)
         return 3
-    print_refresh(result)
+    except DaskWorkersUnfit as exc:
+        print(f"foi refresh: {exc}", file=sys.stderr)
+        return 2
+    print_refresh(result, quiet=args.quiet)
     return 0 if result.published else 1
 
 
-def print_refresh(result) -> None:
+def print_refresh(result, quiet: bool = False) -> None:
+    """What a refresh did. `quiet` (scheduled runs): the outcome and the problems only."""
     s = result.summary
+    if quiet:
+        outcome = ("unchanged" if result.unchanged_since else "published" if result.published
+                   else "PUBLICATION BLOCKED")
+        print(f"Run {result.run_id}: {outcome}; {s['files']} files, {s['loaded_files']} loaded, "
+              f"{len(s.get('forces_with_data', []))} of 43 forces with data")
+        for row in s.get("not_loaded", []) if not result.unchanged_since else []:
+            print(f"  [{row['status']}] {row['message'] or row['path']}")
+        for problem in result.round_problems:
+            print(f"  ! {problem}")
+        for w in result.warnings:
+            print(f"  warning: {w}")
+        for reason in result.blocked_reasons:
+            print(f"  blocked: {reason}")
+        if result.report is not None:
+            print(f"Report: {result.report}")
+        return
     print(f"Run {result.run_id} over {result.raw_dir}")
     if result.unchanged_since:
         print(f"Nothing changed since run {result.unchanged_since}: no file read, nothing rebuilt; "
@@ -213,9 +259,16 @@ def cmd_audit(args) -> int:
     sql = "SELECT * FROM force_audit"
     params: list = []
     if args.force:
-        sql += " WHERE force_name ILIKE ?"
-        params.append(f"%{args.force}%")
-    for row in rows(args.warehouse, sql + " ORDER BY round, force_name", params):
+        force = _force(args.force, "audit")
+        if force is None:
+            return 2
+        sql += " WHERE force_code = ?"
+        params.append(force.code)
+    found = rows(args.warehouse, sql + " ORDER BY round, force_name", params)
+    if args.force and not found:
+        print(f"foi audit: {force.name} ({force.code}) has no row in {args.warehouse}", file=sys.stderr)
+        return 1
+    for row in found:
         print(f"{row['force_name']} ({row['force_code']}, {row['round']}): {row['reply']}; "
               f"{row['files_received']} file(s), {row['files_loaded']} loaded, "
               f"{row['letters']} letter(s), {row['files_in_doubt']} in doubt")
@@ -252,6 +305,20 @@ def cmd_explain(args) -> int:
         return 2
     from flows.warehouse import rows
 
+    if args.figure is not None:
+        if args.force is not None:
+            print("foi explain: --figure traces a headline figure (all forces); --force a force's total: "
+                  "give one of them", file=sys.stderr)
+            return 2
+        from flows.explain import FigureError, explain
+
+        try:
+            explained = explain(args.warehouse, args.year, args.figure)
+        except FigureError as exc:
+            print(f"foi explain: {exc}", file=sys.stderr)
+            return 2
+        print(explained.text(max_sources=10**9 if args.all_cells else 50))
+        return 0 if explained.reconciles else 1
     if args.force is None:
         found = rows(args.warehouse, "SELECT force_name, offences, suppressed_cells FROM force_year_totals "
                      "WHERE financial_year = ? ORDER BY offences DESC, force_name", [args.year])
@@ -263,13 +330,8 @@ def cmd_explain(args) -> int:
             extra = f" (+{r['suppressed_cells']} suppressed cells)" if r["suppressed_cells"] else ""
             print(f"  {r['offences']:>7,}  {r['force_name']}{extra}")
         return 0
-    from flows.forces import ForceNameError, by_code, match_force
-
-    try:
-        is_code = len(args.force) == 9 and args.force[0] in "EW" and args.force[1:].isdigit()
-        force = by_code(args.force) if is_code else match_force(args.force)
-    except (ForceNameError, KeyError) as exc:
-        print(f"foi explain: {exc}", file=sys.stderr)
+    force = _force(args.force, "explain")
+    if force is None:
         return 2
     code = force.code
     cells = rows(args.warehouse, """
@@ -294,6 +356,21 @@ def cmd_explain(args) -> int:
         written = f" '{c['offence_as_written']}'" if c["offence_as_written"] else ""
         print(f"  {value:>10}  {c['path']} {c['source']}  {c['offence_code'] or ''}{written}{age}")
     return 0
+
+
+def _force(wanted: str, command: str):
+    """The force a command's --force means: its name, an alias (schemas/forces.csv) or
+    its ONS code, as every command accepts them; None after saying why it means none."""
+    from flows.forces import ForceNameError, by_code, match_force
+
+    try:
+        is_code = len(wanted) == 9 and wanted[0].upper() in "EW" and wanted[1:].isdigit()
+        return by_code(wanted.upper()) if is_code else match_force(wanted)
+    except KeyError:
+        print(f"foi {command}: no police force has the code {wanted}", file=sys.stderr)
+    except ForceNameError as exc:
+        print(f"foi {command}: {exc}", file=sys.stderr)
+    return None
 
 
 def cmd_simulate(args) -> int:

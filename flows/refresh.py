@@ -13,6 +13,7 @@ import inspect
 import json
 import os
 import shutil
+import sys
 import subprocess
 import uuid
 from dataclasses import dataclass, field, replace
@@ -32,11 +33,10 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 from prefect import flow, get_run_logger, task  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings  # noqa: E402
-from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 
 from flows import discover as discovery  # noqa: E402
 from flows import facts as fact_stage  # noqa: E402
-from flows import locking  # noqa: E402
+from flows import locking, runners  # noqa: E402
 from flows import guard, incremental, quality, report, warehouse  # noqa: E402
 from flows.reviews import REVIEWS_CSV, load_reviews  # noqa: E402
 from flows.isolation import BUDGET_REASONS, read_isolated  # noqa: E402
@@ -93,12 +93,22 @@ def read_task(reply: discovery.ReplyFile, fingerprint: str, limits: Limits | Non
 
 
 def read_all(replies: list[discovery.ReplyFile], fingerprint: str, limits: Limits | None,
-             run_id: str, full: bool = False) -> list[ReplyReading]:
+             run_id: str, full: bool = False, progress: bool = False) -> list[ReplyReading]:
     """Every reply's reading, cached on its bytes (`full`: every file read again). A
     budget verdict from an earlier run (stopped for time or memory: it may have been
-    the machine, not the file) is never reused: that file is read again, once."""
+    the machine, not the file) is never reused: that file is read again, once.
+    `progress`: a line on stderr as each file is read (`foi refresh` without --quiet)."""
+    from prefect.futures import as_completed
+
     reader = read_task.with_options(refresh_cache=True) if full else read_task
     futures = [reader.submit(reply, fingerprint, limits, run_id) for reply in replies]
+    if progress:
+        index = {id(f): reply for f, reply in zip(futures, replies)}
+        for done, future in enumerate(as_completed(futures), 1):
+            reading = future.result()
+            again = "" if reading.read_in_run == run_id else ", read before"
+            print(f"[{done}/{len(futures)}] {index[id(future)].rel_path}: {reading.status}"
+                  f"{' (' + reading.layout + ')' if reading.layout else ''}{again}", file=sys.stderr, flush=True)
     readings = [at_its_place(f.result(), reply) for f, reply in zip(futures, replies)]
     again = [i for i, r in enumerate(readings) if r.read_in_run != run_id and r.reason in BUDGET_REASONS]
     fresh = read_task.with_options(refresh_cache=True)
@@ -127,8 +137,10 @@ def normalise_task(rounds, readings, reviews_path: Path | None = None) -> fact_s
 
 
 @task(name="load", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=5)  # a failed build removes its file
-def load_task(facts: fact_stage.Facts, staged: Path, run: dict) -> Path:
-    warehouse.build(
+def load_task(facts: fact_stage.Facts, staged: Path, run: dict) -> list[str]:
+    """The staged warehouse; returns what schemas/warehouse_docs.yaml fails to document
+    (a code defect the tests catch: in a refresh it is a warning, never a lost figure)."""
+    undocumented = warehouse.build(
         staged,
         offences=facts.offences,
         returns=facts.returns,
@@ -137,8 +149,11 @@ def load_task(facts: fact_stage.Facts, staged: Path, run: dict) -> Path:
         responses=facts.responses,
         rounds=facts.rounds,
         run=run,
+        strict_docs=False,
     )
-    return staged
+    for problem in undocumented:
+        get_run_logger().warning(f"warehouse docs: {problem}")
+    return undocumented
 
 
 @task(name="validate", cache_policy=NO_CACHE)
@@ -171,22 +186,49 @@ def report_task(staged: Path, target: Path, run: dict, checks, validations, bloc
     discarded, into a staging folder (staged_report) that record_run moves into place
     after the swap; returns where its index will be then. Never raises: a report that
     cannot be written must not stop a good warehouse being published, nor hide a block."""
-    try:
-        built = report.build_report(
-            staged_report(target, run["run_id"]), run_id=run["run_id"],
-            status="blocked" if blocked else "published", warehouse_file=staged,
-            checks=checks, validations=validations,
-            suites=suites,
-            blocked_reasons=blocked, warnings=warnings, round_problems=round_problems,
-            started_at=run["started_at"], details=report_details(run, summary),
-        )
-    except Exception as exc:
-        message = f"the run report could not be written: {type(exc).__name__}: {exc}"
-        get_run_logger().error(message)
-        return None, [message]
-    for problem in built.problems:
+    from concurrent.futures import ThreadPoolExecutor
+
+    folder = staged_report(target, run["run_id"]) / run["run_id"]
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # the headline report (published runs only) is drawn while the run report is built
+        headline = None if blocked else pool.submit(headline_report, staged, folder)
+        try:
+            built = report.build_report(
+                staged_report(target, run["run_id"]), run_id=run["run_id"],
+                status="blocked" if blocked else "published", warehouse_file=staged,
+                checks=checks, validations=validations,
+                suites=suites,
+                blocked_reasons=blocked, warnings=warnings, round_problems=round_problems,
+                started_at=run["started_at"], details=report_details(run, summary),
+                links=[("Headline figures", HEADLINE_PAGE)] if headline is not None else [],
+            )
+        except Exception as exc:
+            message = f"the run report could not be written: {type(exc).__name__}: {exc}"
+            get_run_logger().error(message)
+            return None, [message]
+        problems = list(built.problems)
+        if headline is not None and (failed := headline.result()):
+            problems.append(failed)
+    for problem in problems:
         get_run_logger().warning(f"run report: {problem}")
-    return report.reports_dir(target) / run["run_id"] / built.index.name, built.problems
+    return report.reports_dir(target) / run["run_id"] / built.index.name, problems
+
+
+HEADLINE_PAGE = "headline.html"
+
+
+def headline_report(staged: Path, folder: Path) -> str | None:
+    """The headline figures with their caveats and charts (flows/headline.py), written
+    beside the run report so they are moved into place with it after the swap. Returns
+    why it could not be written, or None: it never stops a publication."""
+    try:
+        from flows.headline import build_headline_report
+
+        folder.mkdir(parents=True, exist_ok=True)
+        build_headline_report(staged, folder, run_report=folder / "index.html")
+    except Exception as exc:
+        return f"the headline report could not be written: {type(exc).__name__}: {exc}"
+    return None
 
 
 @task(name="publish", cache_policy=NO_CACHE)
@@ -200,7 +242,6 @@ def publish_task(staged: Path, target: Path, blocked: list[str]) -> bool:
     return True
 
 
-# Readers wait on their worker processes: one thread per worker the limits allow.
 def one_at_a_time(body):
     """The flow's body, run holding `<warehouse>.lock` (flows/locking.py) from before it
     reads anything until its run log is written, after clearing what killed refreshes
@@ -222,8 +263,10 @@ def one_at_a_time(body):
     return locked
 
 
-@flow(name="refresh", log_prints=False,
-      task_runner=ThreadPoolTaskRunner(max_workers=load_limits().parallel_readers))
+# Readers wait on their worker processes: by default one thread per worker the limits
+# allow; FOI_TASK_RUNNER=dask (FOI_DASK_ADDRESS, FOI_DASK_WORKERS) reads on a Dask cluster
+# instead, so a deployment can choose it (flows/runners.py). run_refresh takes a runner.
+@flow(name="refresh", log_prints=False, task_runner=runners.choose())
 @one_at_a_time
 def refresh(
     raw_dir: Path = DEFAULT_RAW,
@@ -234,6 +277,7 @@ def refresh(
     limits_path: Path | None = None,
     full: bool = False,
     lock_wait: float = 0.0,
+    progress: bool = False,
 ) -> RefreshResult:
     """`limits_path`: a limits file in place of schemas/limits.yaml (its parallel_readers
     is read from schemas/limits.yaml when the flow is defined). `full`: read every file
@@ -250,7 +294,7 @@ def refresh(
         return unchanged(run, target, raw_dir, since=current[0])
     replies = [reply for rnd in rounds for reply in rnd.files]
     fingerprint = reader_fingerprint()
-    readings = read_all(replies, fingerprint, limits, run["run_id"], full=full)
+    readings = read_all(replies, fingerprint, limits, run["run_id"], full=full, progress=progress)
     facts = normalise_task(rounds, readings, reviews_path)
 
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -258,7 +302,7 @@ def refresh(
     run["files"] = [
         {"path": r.rel_path, "sha256": r.sha256, "force_code": r.force_code} for r in replies
     ]
-    load_task(facts, staged, run)
+    undocumented = load_task(facts, staged, run)
     # Read once: the checks and the report's notes come from the same suites.
     suites = quality.load_suites(expectations_dir or quality.EXPECTATIONS_DIR)
     checks, validations = validate_task(staged, run["run_id"], suites)
@@ -267,6 +311,7 @@ def refresh(
                                  accept_shrink, run["run_id"])
     blocked = [_reason(c) for c in quality.blocking(checks)]
     warnings = [_reason(c) for c in checks if not c.success and c.severity != "critical"]
+    warnings += [f"warehouse docs: {p}" for p in undocumented]
     round_problems = list(facts.messages)  # the rounds' filing problems and reviews.csv's
     summary = summarise(facts)
     report_path, report_problems = report_task(
@@ -277,6 +322,8 @@ def refresh(
     write_run_log(target, run, not blocked, blocked, warnings, report_path, report_problems, staged=True)
     published = publish_task(staged, target, blocked)
     record_run(target, run["run_id"])
+    attach_artifacts(target if published else None, run["run_id"], published, blocked, warnings,
+                     len(checks), summary, report_path)
     tidy(target)
     return RefreshResult(
         run_id=run["run_id"], published=published, warehouse=target, raw_dir=raw_dir,
@@ -284,6 +331,20 @@ def refresh(
         summary=summary, report=report_path, report_problems=report_problems,
         shrink_blocked=any(c.suite == guard.SUITE for c in quality.blocking(checks)),
     )
+
+
+def attach_artifacts(published_file: Path | None, run_id: str, published: bool, blocked: list[str],
+                     warnings: list[str], checks_run: int, summary: dict, report_path: Path | None) -> None:
+    """The headline table and the quality summary on this flow run, for the Prefect UI
+    (flows/artifacts.py). Never fails a refresh: the warehouse is already published."""
+    from flows import artifacts
+
+    try:
+        artifacts.attach(published_file, artifacts.quality_markdown(
+            run_id=run_id, published=published, blocked=blocked, warnings=warnings,
+            checks_run=checks_run, summary=summary, report=report_path))
+    except Exception as exc:
+        get_run_logger().warning(f"Prefect artifacts not attached: {type(exc).__name__}: {exc}")
 
 
 def unchanged(run: dict, target: Path, raw_dir: Path, since: str) -> RefreshResult:
@@ -334,16 +395,20 @@ def run_refresh(
     limits_path: Path | None = None,
     full: bool = False,
     lock_wait: float = 0.0,
+    task_runner=None,
+    progress: bool = False,
 ) -> RefreshResult:
     """Run the flow in-process, without the one-second heartbeat join at the end.
     `lock_wait`: seconds to wait for another refresh of the warehouse (else
     locking.RefreshLocked at once: before a flow run is made, so the refusal is one clear
-    message, not a failed flow run's traceback)."""
+    message, not a failed flow run's traceback). `task_runner`: what reads the files
+    (flows.runners.task_runner / choose); None: the flow's own (FOI_TASK_RUNNER, else threads)."""
     if not lock_wait:
         locking.refuse_if_held(Path(warehouse_path).resolve())
+    chosen = refresh if task_runner is None else refresh.with_options(task_runner=task_runner)
     with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        return refresh(raw_dir, warehouse_path, expectations_dir, reviews_path, accept_shrink, limits_path,
-                       full, lock_wait=lock_wait)
+        return chosen(raw_dir, warehouse_path, expectations_dir, reviews_path, accept_shrink, limits_path,
+                      full, lock_wait=lock_wait, progress=progress)
 
 
 def new_run(raw_dir: Path) -> dict:
@@ -370,30 +435,11 @@ def code_version() -> str:
     return version("foi-warehouse")
 
 
-def describe(check: quality.CheckResult) -> str:
-    where = f"{check.suite}: {check.expectation}" + (f" on {check.column}" if check.column else "")
-    if check.unexpected_count is None:
-        text = f"{where} failed"
-    else:
-        text = f"{where} failed for {check.unexpected_count} row(s)"
-    examples = [_example(e) for e in check.unexpected_examples if isinstance(e, dict)]
-    if examples:
-        text += " (e.g. " + "; ".join(examples[:3]) + (" ..." if len(examples) > 3 else "") + ")"
-    return text
-
-
 def _reason(check: quality.CheckResult) -> str:
     """A failed check as the run report and the CLI list it: the shrink guard's own
-    message (it names each force-year and why), else the expectation and its rows."""
-    return guard.describe(check) if check.suite == guard.SUITE else describe(check)
-
-
-def _example(example: dict) -> str:
-    """One failing row as a reviewer reads it: the cell if it has one, else its key values."""
-    for key in ("source", "error"):
-        if example.get(key):
-            return f"{example.get('path')}!{example[key]}" if key == "source" and example.get("path") else str(example[key])
-    return ", ".join(str(v) for v in example.values() if v is not None)
+    message (it names each force-year and why), else the check in the team's words:
+    what failed, the cells, and what to do (quality.describe, from the suite's says/do)."""
+    return guard.describe(check) if check.suite == guard.SUITE else quality.describe(check)
 
 
 def write_run_log(target: Path, run: dict, published: bool, blocked: list[str], warnings: list[str],

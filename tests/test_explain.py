@@ -89,3 +89,23 @@ def test_unknown_figures_and_years_are_refused(db):
         explain(db, "2016/17", "mean_age")
     with pytest.raises(FigureError, match="the years are: 2015/16, 2016/17"):
         explain(db, "2019/20", "offences")
+
+
+def test_foi_explain_figure_and_every_force_option(db, capsys):
+    from flows.cli import main
+
+    assert main(["explain", "--warehouse", str(db), "--year", "2016/17", "--figure", "youngest_age"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("youngest_age 2016/17: 3\n") and "rule: the youngest exact victim age" in out
+    assert main(["explain", "--warehouse", str(db), "--year", "2016/17", "--figure", "mean_age"]) == 2
+    assert "not a headline figure" in capsys.readouterr().err
+    # one force resolver for every command: name, alias or ONS code
+    for wanted in ("glos", "Gloucestershire Constabulary", "E23000037"):
+        assert main(["audit", "--warehouse", str(db), "--force", wanted]) == 0
+        assert capsys.readouterr().out.startswith("Gloucestershire (E23000037, ")
+    assert main(["audit", "--warehouse", str(db), "--force", "xyz"]) == 2
+    assert "xyz" in capsys.readouterr().err
+    assert main(["explain", "--warehouse", str(db), "--year", "2016/17", "--force", "tvp"]) == 0
+    assert capsys.readouterr().out.startswith("Thames Valley (E23000029) 2016/17: 183 offences")
+    assert main(["explain", "--warehouse", str(db), "--year", "2016/17", "--force", "E99999999"]) == 2
+    assert "no police force has the code E99999999" in capsys.readouterr().err

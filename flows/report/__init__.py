@@ -57,12 +57,14 @@ def build_report(
     started_at: datetime | None = None,
     details: dict[str, Any] | None = None,
     vendor: Path = assets.NODE_MODULES,
+    links: Iterable[tuple[str, str]] = (),
 ) -> Report:
     """Write the report of one run under `reports`/`run_id` and refresh the list of runs.
 
     `status` is 'published' or 'blocked'; `warehouse_file` is the run's DuckDB file (the
     staged one, before it is published or discarded); `details` are shown as label: value;
-    `vendor` is where `npm ci` put the styles.
+    `vendor` is where `npm ci` put the styles; `links`: (text, href relative to the run's
+    folder) of other pages of the run, e.g. the headline report.
     """
     blocked_reasons, warnings, round_problems = list(blocked_reasons), list(warnings), list(round_problems)
     out = Path(reports) / run_id
@@ -100,7 +102,7 @@ def build_report(
     _write(index, "run.html.j2", **common, details=[(k, _text(v)) for k, v in shown.items()],
            problems=problems, blocked_reasons=blocked_reasons, warnings=warnings,
            round_problems=round_problems, data_docs=assets.relative(docs.index, index) if docs else None,
-           suites=_suite_rows(checks, pages))
+           suites=_suite_rows(checks, pages), links=list(links))
     (out / SUMMARY).write_text(json.dumps({
         "run_id": run_id, "status": status, "started_at": _text(started_at) if started_at else None,
         "blocked": len(blocked_reasons), "warnings": len(warnings), "problems": problems,
