@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Iterable
 
 import pandas as pd
@@ -375,13 +376,42 @@ def _stated_totals_frame(readings: list[ReplyReading], conflicts: dict[ForceYear
                         "offences_upper", "parts_lower", "parts_upper"))
 
 
+def next_steps(path: Path | None = None) -> tuple[dict[str, str], dict[str, str]]:
+    """(by reason, by status): what a reviewer should do about a file not loaded
+    (schemas/next_steps.yaml)."""
+    import yaml
+
+    from flows import SCHEMAS
+
+    data = yaml.safe_load((path or SCHEMAS / "next_steps.yaml").read_text(encoding="utf-8")) or {}
+    clean = lambda d: {str(k): " ".join(str(v).split()) for k, v in (d or {}).items()}  # noqa: E731
+    return clean(data.get("reasons")), clean(data.get("statuses"))
+
+
+def next_step(status: str, reason: str | None, steps: tuple[dict[str, str], dict[str, str]]) -> str | None:
+    """The step for a file's reason code, else for its status; None for a loaded file."""
+    if status == st.LOADED:
+        return None
+    by_reason, by_status = steps
+    if reason is not None and reason in by_reason:
+        return by_reason[reason]
+    if reason is not None and (reason.startswith("limit:") or reason.startswith("budget:")
+                               or reason == st.PERSONAL_DATA):
+        return None  # their messages name the limit, budget or cells, and what to do
+    return by_status.get(status)
+
+
 def _returns_frame(readings: list[ReplyReading], rows_loaded: dict[int, int]) -> pd.DataFrame:
     cols: dict[str, list] = {c: [] for c in RETURNS_COLUMNS}
+    steps = next_steps()
     for r in sorted(readings, key=lambda r: (r.reply.round, r.reply.rel_path)):
         reply = r.reply
         message = r.message
         if r.status == st.LOADED and r.notes:
             message = _join(message, *r.notes)
+        step = next_step(r.status, r.reason, steps)
+        if step:
+            message = f"{message.rstrip('. ')}. What to do: {step}" if message else f"What to do: {step}"
         cols["round"].append(reply.round)
         cols["force_code"].append(reply.force_code)
         cols["force_folder"].append(reply.force_folder)
