@@ -43,8 +43,10 @@ demo: install
 test: install browser
 	$(BIN)/python -m pytest -q
 
+# Stage functions in-process (bench/run.py), then whole processes against the floor (bench/floor.py).
 bench: install
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/floor.py --corpus sample
 
 clean:
 	rm -rf $(VENV) .prefect warehouse/*.duckdb warehouse/runs warehouse/reports .pytest_cache $(VENDOR)/node_modules
