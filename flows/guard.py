@@ -70,10 +70,19 @@ def shrink_checks(
     return results + _drop_checks(before, after, rounds, raw_dir, severity, accept)
 
 
+# What a reviewer does about a shrink, as the other checks' 'What to do:' (quality.describe).
+WHAT_TO_DO = ("if the files were moved, renamed or read differently by mistake, put them back (or fix the "
+              "reading) and refresh; if dropping these force-years is intended, refresh with --accept-shrink")
+
+
 def describe(check: CheckResult) -> str:
-    """The check as one line for the blocked reasons and warnings: its own message."""
+    """The check as one line for the blocked reasons and warnings: its own message (it
+    names each force-year and why), then, for a block, what to do."""
     messages = [e["message"] for e in check.unexpected_examples if isinstance(e, dict) and e.get("message")]
-    return f"{check.suite}: " + ("; ".join(messages) if messages else f"{check.expectation} failed")
+    text = f"{check.suite}: " + ("; ".join(messages) if messages else f"{check.expectation} failed")
+    if check.severity == "critical" and not check.success:  # a block: say how to lift it
+        text += f". What to do: {WHAT_TO_DO}."
+    return text
 
 
 # --- rule 1: the raw folder holds a round ------------------------------------------------

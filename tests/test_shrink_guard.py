@@ -272,9 +272,9 @@ def test_unit_each_reason_a_force_year_drops(tmp_path):
     blocking = {guard.describe(r) for r in failed(results, "critical")}
     assert blocking == {
         f"shrink_guard: Thames Valley 2015/16 and 2016/17 ({R1}) would be dropped: "
-        f"its files are gone (raw/{R1}/TVP/ is empty or missing)",
+        f"its files are gone (raw/{R1}/TVP/ is empty or missing). What to do: {guard.WHAT_TO_DO}.",
         f"shrink_guard: Kent 2015/16 and 2016/17 ({R1}) would be dropped: "
-        "its files are unchanged but now read as quarantined: Data!B4 is unclear",
+        f"its files are unchanged but now read as quarantined: Data!B4 is unclear. What to do: {guard.WHAT_TO_DO}.",
     }
     [replaced] = failed(results, "warning")
     assert replaced.expectation == "replaced_reply_force_years"
@@ -307,7 +307,8 @@ def test_unit_a_vanished_round_is_one_line_and_many_forces_are_capped(tmp_path, 
     [gone] = [line for line in lines if line.startswith(f"shrink_guard: round {R1} is gone")]
     assert "its 12 force-year(s) from 6 force(s) would be dropped" in gone and "and 3 more forces" in gone
     in_r2 = [line for line in lines if R2 in line]
-    assert len(in_r2) == 3 and in_r2[-1] == f"shrink_guard: and 3 more forces (6 force-years) in {R2} would be dropped"
+    assert len(in_r2) == 3 and in_r2[-1] == (f"shrink_guard: and 3 more forces (6 force-years) in {R2} would be "
+                                             f"dropped. What to do: {guard.WHAT_TO_DO}.")
     assert sum(r.unexpected_count for r in failed(results)) == 22
 
 
