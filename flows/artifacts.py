@@ -48,7 +48,10 @@ def headline_table(warehouse: Path | str) -> list[dict]:
 def quality_markdown(*, run_id: str, published: bool, blocked: list[str], warnings: list[str],
                      checks_run: int, summary: dict, report: Path | None = None) -> str:
     """The run's quality summary: published or blocked and why, each warning, and the
-    forces loaded, in the words the run report uses."""
+    forces loaded, in the words the run report uses. Text from replies (file names,
+    messages) is escaped as the headline report's Markdown is (flows.headline.md_escape)."""
+    from flows.headline import md_escape as _md
+
     lines = [f"# Refresh {run_id}: {'published' if published else 'NOT published'}", ""]
     lines.append(f"{checks_run} checks ran; {len(blocked)} blocked publication, {len(warnings)} warnings.")
     lines.append(f"- files: {summary.get('files', 0)} received, {summary.get('loaded_files', 0)} loaded")
@@ -64,13 +67,6 @@ def quality_markdown(*, run_id: str, published: bool, blocked: list[str], warnin
     if report is not None:
         lines += ["", f"Run report: `{report}`"]
     return "\n".join(lines) + "\n"
-
-
-def _md(text: str) -> str:
-    """Text from replies (file names, messages) shown as text, never as Markdown."""
-    for ch in "\\`*_[]<>#|":
-        text = text.replace(ch, "\\" + ch)
-    return " ".join(text.split())
 
 
 def attach(warehouse: Path | str | None, markdown: str) -> None:

@@ -26,6 +26,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
+from functools import lru_cache
 from pathlib import Path, PurePath
 from typing import Any
 from urllib.parse import quote
@@ -666,32 +667,28 @@ def _filters() -> dict:
     return {"count": count, "pct": pct, "per_day": per_day}
 
 
-_envs: dict[str, Any] = {}
-
-
+@lru_cache(maxsize=1)
 def _html_env():
-    """Autoescaping on: messages and names in the tables come from replies."""
-    if "html" not in _envs:
-        from jinja2 import Environment, FileSystemLoader, StrictUndefined
+    """Autoescaping on: messages and names in the tables come from replies. Built once
+    (an lru_cache, as the project's other loaders: no module-level dict to mutate)."""
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-        env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined)
-        env.filters.update(_filters())
-        _envs["html"] = env
-    return _envs["html"]
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined)
+    env.filters.update(_filters())
+    return env
 
 
+@lru_cache(maxsize=1)
 def _md_env():
     """Autoescaping for Markdown: every value printed is Markdown-escaped (finalize), and
     marked safe so the HTML escaping does not run over it."""
-    if "md" not in _envs:
-        from jinja2 import Environment, FileSystemLoader, StrictUndefined
-        from markupsafe import Markup
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+    from markupsafe import Markup
 
-        def finalize(value: Any) -> Any:
-            return value if isinstance(value, Markup) else Markup(md_escape(value))
+    def finalize(value: Any) -> Any:
+        return value if isinstance(value, Markup) else Markup(md_escape(value))
 
-        env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined,
-                          finalize=finalize, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
-        env.filters.update(_filters())
-        _envs["md"] = env
-    return _envs["md"]
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined,
+                      finalize=finalize, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
+    env.filters.update(_filters())
+    return env

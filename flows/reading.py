@@ -220,15 +220,13 @@ def _table_ranges(workbook, reading: ReplyReading) -> dict[str, list[tuple[int, 
     return {sheet: sorted(ranges) for sheet, ranges in out.items()}
 
 
-def nil_letter(reply: ReplyFile, text: str | None = None) -> ReplyReading | None:
+def nil_letter(reply: ReplyFile, text: str) -> ReplyReading | None:
     """A letter (txt, docx, pdf) that says no offences were recorded in the years it names:
     a nil return, 0 for each year. facts.py drops it for any force-year the force's other
     files give figures for, since a covering note's 'no offences were recorded where ...'
-    must never cancel a table."""
+    must never cancel a table. `text`: the letter's text, read once by read_reply."""
     from flows.layouts.context import nil_years
 
-    if text is None:
-        text = letter_text(reply.path)
     sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip()]
     found = nil_years(sentences)
     if found is None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from flows.artifacts import HEADLINE_KEY, QUALITY_KEY, _md, quality_markdown
+from flows.artifacts import HEADLINE_KEY, QUALITY_KEY, quality_markdown
+from flows.headline import md_escape
 
 
 def write(raw, folder: str, text: str) -> None:
@@ -52,4 +53,4 @@ def test_a_refresh_attaches_the_headline_and_the_quality_summary(tmp_path, prefe
 def test_the_quality_summary_shows_replies_as_text():
     text = quality_markdown(run_id="r1", published=False, blocked=["Kent/<b>x</b>.csv: bad"], warnings=[],
                             checks_run=3, summary={"files": 1, "loaded_files": 0})
-    assert "NOT published" in text and "<b>" not in text and _md("<b>") in text
+    assert "NOT published" in text and "<b>" not in text and md_escape("<b>") in text
