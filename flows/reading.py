@@ -60,9 +60,10 @@ class ReplyReading:
     letter_dates: tuple = ()  # the dates a letter is dated with (flows.letters.letter_dates)
 
 
-def read_reply(reply: ReplyFile, limits=None) -> ReplyReading:
+def read_reply(reply: ReplyFile, limits=None, *, columnar: bool = True) -> ReplyReading:
     """Read one file within `limits` (default schemas/limits.yaml); never raises for bad
-    input, except MemoryError, which flows.isolation turns into its budget's verdict."""
+    input, except MemoryError, which flows.isolation turns into its budget's verdict.
+    `columnar` False reads plain record lists through Cells too (flows.layouts.read_file)."""
     if reply.not_opened:
         return ReplyReading(reply, QUARANTINED, message=f"{reply.rel_path}: {reply.problem}", reason=NOT_OPENED)
     if reply.path.is_symlink() or not reply.path.is_file():  # replaced since it was found
@@ -102,7 +103,7 @@ def read_reply(reply: ReplyFile, limits=None) -> ReplyReading:
         )
     try:
         found = read_file(workbook, file_name=reply.path.name, force_code=reply.force_code,
-                          round_name=reply.round)
+                          round_name=reply.round, columnar=columnar)
     except MemoryError:
         raise
     except Exception as exc:

@@ -11,7 +11,8 @@ import io
 from pathlib import Path
 
 from flows.cells.errors import LimitExceeded, UnreadableFile
-from flows.cells.grid import Cell, Sheet, Workbook
+from flows.cells.grid import Grid, Sheet, Workbook
+from flows.cells.values import count_values
 
 DELIMITERS = (",", ";", "\t", "|")
 SNIFF_CHARS = 64 * 1024
@@ -35,11 +36,10 @@ def read_csv(path: str | Path, limits=None) -> Workbook:
     if lines > limits.csv_lines:
         raise LimitExceeded(path, "csv_lines", f"{lines:,} lines", limits.csv_lines, "is a text file of", source=limits.source)
     text, _encoding = decode(path, data)
-    sheet = Sheet(name=path.name, is_csv=True)
-    sheet.cells = parse(path, text)
-    if not sheet.cells:
+    grid = parse(path, text)
+    if not count_values(grid.rows):
         raise UnreadableFile(path, "holds no values (only blank lines or whitespace)")
-    return Workbook(path=str(path), file_type="csv", sheets=[sheet])
+    return Workbook(path=str(path), file_type="csv", sheets=[Sheet(name=path.name, is_csv=True, grid=grid)])
 
 
 def decode(path: Path, data: bytes) -> tuple[str, str]:
@@ -92,7 +92,7 @@ def sniff_delimiter(text: str) -> str:
     return best
 
 
-def parse(path: Path, text: str) -> dict[tuple[int, int], Cell]:
+def parse(path: Path, text: str) -> Grid:
     first_line, skip = text.split("\n", 1)[0].split("\r", 1)[0], 0
     if first_line.lower().startswith("sep=") and len(first_line.rstrip()) == 5:
         delimiter, skip = first_line[4], 1  # Excel's hint line, 'sep=;'
@@ -101,18 +101,18 @@ def parse(path: Path, text: str) -> dict[tuple[int, int], Cell]:
     if text.endswith("\x1a"):  # DOS end-of-file mark
         text = text[:-1]
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    cells: dict[tuple[int, int], Cell] = {}
+    # rows[i] is line i + 1: a record spanning lines (a quoted line break) stands at its
+    # first line, and the lines it spans are empty rows
+    rows: list[list[str]] = []
     start = 1
     try:
         for record in reader:
-            if start > skip:
-                for col, value in enumerate(record, 1):
-                    if value and not value.isspace():
-                        cells[(start, col)] = Cell(start, col, value)
+            rows.extend([] for _ in range(start - 1 - len(rows)))
+            rows.append(record if start > skip else [])
             start = reader.line_num + 1
     except csv.Error as exc:
         raise UnreadableFile(
             path, f"is not well-formed {_NAMES[delimiter]}-separated text: {exc} in the record "
                   f"starting at line {start} (an unclosed quote swallows the rest of the file)",
         ) from exc
-    return cells
+    return Grid(rows)

@@ -11,13 +11,14 @@ import shutil
 import tempfile
 from bisect import bisect_right
 from dataclasses import dataclass, field, fields
+from itertools import chain
 from pathlib import Path
 from typing import Callable, Container, Iterable
 
 import python_calamine
 
 from flows.cells.errors import LimitExceeded, UnreadableFile
-from flows.cells.grid import Cell, MergedRange, Sheet, Workbook
+from flows.cells.grid import Cell, Grid, MergedRange, Sheet, Workbook
 
 _CALAMINE_SUFFIXES = {"xlsx": (".xlsx", ".xlsm"), "xls": (".xls",), "ods": (".ods",)}
 
@@ -162,19 +163,42 @@ def read_sheet(path: Path, book: python_calamine.CalamineWorkbook, name: str, fm
             raise
         raise UnreadableFile(path, f"sheet {name!r} cannot be read ({_describe(exc)})") from exc
     r0, c0 = start if start is not None else (0, 0)
-    cells = build_cells(rows, r0 + 1, c0 + 1, fmt.hidden_rows, fmt.hidden_cols, fmt.number_formats)
-    del rows
-    check_sheet_size(path, name, 0, 0, len(cells), limits)
+    if fmt.merged is not None:
+        merged = fmt.merged
+    else:
+        merged = [MergedRange(a + 1, b + 1, c + 1, d + 1) for (a, b), (c, d) in calamine_merged or ()]
+    width = max(map(len, rows), default=0)
+    grid = Grid(rows, r0 + 1, c0 + 1, hidden_rows=_within(fmt.hidden_rows, r0 + 1, r0 + len(rows)),
+                hidden_cols=_within(fmt.hidden_cols, c0 + 1, c0 + width), number_formats=fmt.number_formats)
+    check_sheet_size(path, name, 0, 0, count_values(rows), limits)
+    if not fmt.errors:
+        # Cells are made only if a layout asks for them (a record list is read from the grid)
+        return Sheet(name=name, merged=merged, hidden=fmt.hidden, grid=grid)
+    cells = grid.cells()
     for (r, c), text in fmt.errors.items():
         if (r, c) not in cells:
             cells[(r, c)] = Cell(
                 r, c, text, fmt.number_formats.get((r, c)), r in fmt.hidden_rows or c in fmt.hidden_cols,
             )
-    if fmt.merged is not None:
-        merged = fmt.merged
-    else:
-        merged = [MergedRange(a + 1, b + 1, c + 1, d + 1) for (a, b), (c, d) in calamine_merged or ()]
     return Sheet(name=name, cells=cells, merged=merged, hidden=fmt.hidden)
+
+
+def _within(numbers: Container[int], first: int, last: int) -> frozenset[int]:
+    """The numbers first..last that are in `numbers` (a set or Spans)."""
+    if not numbers:
+        return frozenset()
+    if isinstance(numbers, (set, frozenset)):
+        return frozenset(n for n in numbers if first <= n <= last)
+    return frozenset(n for n in range(first, last + 1) if n in numbers)
+
+
+def count_values(rows: list[list]) -> int:
+    """The cells with a value among a grid's rows, as build_cells would make them (not
+    '' or whitespace), counted at C speed: a list's million cells need no loop."""
+    flat = list(chain.from_iterable(rows))
+    blanks = flat.count("")
+    spaces = {v for v in set(flat) if type(v) is str and v and v.isspace()}
+    return len(flat) - blanks - sum(map(flat.count, spaces))
 
 
 def build_cells(

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 from flows.cells.grid import Sheet, Workbook
-from flows.layouts import crosstab, long, mapping, records
+from flows.layouts import crosstab, long, mapping, record_columns, records
 from flows.layouts.context import SheetContext, nil_return, sheet_context
 from flows.layouts.mapping import Recipe, load_mappings
 from flows.layouts.region import number_cells, online_only, online_rows, range_of, restrict, visible
@@ -107,6 +107,11 @@ def stacked(sheet: Sheet) -> list[Sheet]:
         h = heading(rows[r])
         if h is not None:
             seen.setdefault(h, []).append(r)
+    listed = records.header_row(sheet)
+    if listed is not None:
+        # under a record list's header, two records alike (a csv list is all text) are
+        # records, not a heading: only the header row itself, repeated, starts a table
+        seen = {h: rs for h, rs in seen.items() if listed in rs}
     repeated = next((rs for rs in seen.values() if len(rs) > 1), None)
     if repeated is None:
         return [sheet]
@@ -155,7 +160,13 @@ def _joined(sheet: Sheet, readings: list[Reading], note: str) -> Reading:
 
 
 def _read_table(sheet: Sheet, context: SheetContext) -> Reading:
-    readings = [r for r in (m.read(sheet, context) for m in LAYOUTS)
+    listed = records.read(sheet, context)
+    if listed is not None and listed.observations and not listed.problems:
+        # A list read cleanly is not tried as another table: every value of it was read
+        # under its column's heading (a date, an offence, an age, a reference) and every
+        # number accounted for; a crosstab reading of the same cells would count ages.
+        return listed
+    readings = [r for r in (listed if m is records else m.read(sheet, context) for m in LAYOUTS)
                 if r is not None and (r.observations or r.totals or r.problems)]
     confident = sorted((r for r in readings if r.confidence >= CONFIDENT), key=lambda r: -r.confidence)
     if not confident:
@@ -184,8 +195,10 @@ def _read_table(sheet: Sheet, context: SheetContext) -> Reading:
 
 
 def read_file(workbook: Workbook, *, file_name: str, mappings: Iterable[Recipe] | None = None,
-              force_code: str | None = None, round_name: str | None = None) -> FileReading:
-    """Every figure of one reply file, with the problems that make it untrustworthy."""
+              force_code: str | None = None, round_name: str | None = None, columnar: bool = True) -> FileReading:
+    """Every figure of one reply file, with the problems that make it untrustworthy.
+    `columnar` False: plain record lists too are read through Cells (the reference
+    the columnar reading is tested against)."""
     recipes = load_mappings() if mappings is None else list(mappings)
     names = [s.name for s in workbook.sheets]
     recipe = next((m for m in recipes if m.matches(file_name, names, force_code, round_name)), None)
@@ -201,6 +214,12 @@ def read_file(workbook: Workbook, *, file_name: str, mappings: Iterable[Recipe] 
         if recipe is not None and recipe.sheets and sheet.name not in recipe.sheets:
             out.sheets[sheet.name] = f"skipped: not in schemas/layouts/{recipe.name}.yaml"
             out.notes.append(f"sheet '{sheet.name}' not read (not named in {recipe.name}.yaml)")
+            continue
+        if recipe is None and columnar and (fast := record_columns.read(sheet, file_name)) is not None:
+            # a plain record list, read from its columns (the same reading as below, faster)
+            reading, context = fast
+            out.notes.extend(f"sheet '{sheet.name}' says at {where}: {line}" for where, line in context.unavailable)
+            _read_into(out, used, sheet, context, recipe, reading)
             continue
         shown, hidden_notes = visible(sheet)
         out.notes.extend(hidden_notes)
@@ -240,8 +259,11 @@ def read_file(workbook: Workbook, *, file_name: str, mappings: Iterable[Recipe] 
     return out
 
 
-def _read_into(out: FileReading, used: list[str], sheet: Sheet, context: SheetContext, recipe) -> None:
-    if recipe is not None:
+def _read_into(out: FileReading, used: list[str], sheet: Sheet, context: SheetContext, recipe,
+               reading: Reading | None = None) -> None:
+    if reading is not None:
+        pass  # read already (record_columns)
+    elif recipe is not None:
         context.mapping = recipe
         reading = mapping.read(sheet, context)
     else:
