@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from flows import labels
 from flows.labels import Age
@@ -247,6 +248,12 @@ def _label_key(offence) -> object:
     of one class, 'Make indecent photograph' and 'Possess ...', are two figures)."""
     if not isinstance(offence, str):
         return offence
+    return _text_key(offence)
+
+
+@lru_cache(maxsize=16384)
+def _text_key(offence: str) -> str:
+    """_label_key of a label: worked out once per label (a list repeats its offences)."""
     match = labels.match_offence(offence)
     whole_code = match.code and match.code_as_written == match.code and not match.wording
     if whole_code or match.code and title_is_class(match):

@@ -144,27 +144,20 @@ class _Body:
             return 0
         t = self.tally
         filled = np.zeros(self.n, dtype=np.int32)
-        outside = np.zeros(self.n, dtype=bool)
-        total = np.zeros(self.n, dtype=bool)
+        odd = np.zeros(self.n, dtype=bool)  # a value outside the table's columns, or a total's label
         long_text = np.zeros(self.n, dtype=bool)
-        totals: dict[str, bool] = {}
-
-        def is_total(v) -> bool:
-            if not isinstance(v, str):
-                return False
-            if v not in totals:
-                totals[v] = labels.is_total(v.split(":")[0])
-            return totals[v]
-
         for col in self.cols:
-            has = self._per_value(col, lambda v: v is not None)
+            # each distinct value judged once, into bits: 1 a value, 2 a total's label, 4 a long text
+            bits = np.fromiter(map(_bits, self.values[col]), dtype=np.int8, count=len(self.values[col]))
+            bits = bits[self.codes[col]]
+            has = (bits & 1).astype(bool)
             filled += has
             if col < t.first or col > t.last_col:
-                outside |= has
-            total |= self._per_value(col, is_total)
-            long_text |= self._per_value(col, lambda v: isinstance(v, str) and len(v.strip()) >= LONG_TEXT)
+                odd |= has
+            odd |= (bits & 2).astype(bool)
+            long_text |= (bits & 4).astype(bool)
         dated = self._per_value(t.date_col, lambda v: v is not None and t.year_of(v) is not None)
-        plain = dated & (filled >= 2) & ~outside & ~total & ~((filled == 2) & long_text)
+        plain = dated & (filled >= 2) & ~odd & ~((filled == 2) & long_text)
         bad = np.flatnonzero(~plain)
         return int(bad[0]) if bad.size else self.n
 
@@ -242,6 +235,16 @@ class _Body:
         for i in first.tolist():
             yield tuple(self._value(c, i) if c in self.codes else None for c in self.tally.table_cols), \
                 i + self.first_row
+
+
+def _bits(v) -> int:
+    """1: a value; 2: a text that labels a total ('Total: 57', as records._total_row
+    judges it); 4: a text as long as a footnote's (LONG_TEXT)."""
+    if v is None:
+        return 0
+    if type(v) is not str:
+        return 1
+    return 1 | (2 if labels.is_total(v.split(":")[0]) else 0) | (4 if len(v.strip()) >= LONG_TEXT else 0)
 
 
 def _number_like(v) -> bool:
