@@ -11,9 +11,11 @@ so it can never travel into Prefect's cache, a worker's pipe or a log.
 Speed: only the distinct texts of a sheet are searched, and by their shape (every digit
 written '0'): the 320,000 crime references or dates of a record sheet are one or two
 shapes, searched once, joined into one string per pattern; the cells are then picked
-out with C-speed map/compress passes. Nothing here keeps state between calls (readers
-run in threads and worker processes); the vocabulary is loaded once per process
-through an lru_cache.
+out with C-speed map/compress passes. A sheet read from a file whose Cells were not
+made is scanned from its Grid, the reader's rows, and none are made for it (a record
+list of a million values needs no Cell per value). Nothing here keeps state between
+calls (readers run in threads and worker processes); the vocabulary is loaded once
+per process through an lru_cache.
 
 Where a finding is: 'hidden sheet', 'hidden rows', 'hidden columns', 'comment',
 'outside the table', 'in the table' (given the reader's tables), or 'sheet name' when a
@@ -31,14 +33,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import lru_cache
-from itertools import compress, repeat
-from operator import attrgetter, itemgetter
+from itertools import accumulate, chain, compress, count, repeat
+from operator import add, attrgetter, floordiv, is_, itemgetter, mod, or_, sub
 from pathlib import Path
 from typing import Iterable
 
 import yaml
 
-from flows.cells.grid import column_number
+from flows.cells.grid import cell_value, column_number
 
 VOCABULARY = Path(__file__).resolve().parent.parent / "schemas" / "personal_data.yaml"
 KINDS = ("email", "phone", "postcode", "address", "date_of_birth", "name", "crime_reference", "other_identifier")
@@ -500,9 +502,21 @@ def _personal_name(vocab: _Vocabulary, name: str) -> str | None:
     return min(kinds, key=_RANK.__getitem__) if kinds else None
 
 
+def _unbuilt_grid(sheet):
+    """The sheet's Grid when its Cells have not been made (a sheet read from a file and
+    not yet asked for its cells): the scan then reads the grid and makes none."""
+    grid = getattr(sheet, "grid", None)
+    if grid is not None and getattr(sheet, "_cells", None) is None:
+        return grid
+    return None
+
+
 def _scan_sheet(vocab: _Vocabulary, sheet, values: set[str]) -> dict[tuple[int, int], str]:
     """(row, col) -> kind of every cell of the sheet found personal; adds the values
     found to `values`."""
+    grid = _unbuilt_grid(sheet)
+    if grid is not None:
+        return _scan_grid(vocab, grid, values)
     hits: dict[tuple[int, int], str] = {}
     cells = sheet.cells
     cell_values = list(map(_VALUE, cells.values()))
@@ -550,6 +564,106 @@ def _scan_sheet(vocab: _Vocabulary, sheet, values: set[str]) -> dict[tuple[int, 
     return hits
 
 
+def _scan_grid(vocab: _Vocabulary, grid, values: set[str]) -> dict[tuple[int, int], str]:
+    """_scan_sheet for a sheet's Grid, without making a Cell: the same hits and values.
+
+    The grid holds what the Cells leave out ('' and whitespace-only texts: never
+    searched, never a row's value) and floats not yet made int (3.0): the few values
+    looked at one by one, those below a personal header, are made what a Cell holds
+    with cell_value first."""
+    hits: dict[tuple[int, int], str] = {}
+    rows = grid.rows
+    flat = chain.from_iterable  # the values row after row, made afresh for each pass
+    distinct = set(flat(rows))
+    texts = list(compress(distinct, map(is_, map(type, distinct), repeat(str))))  # a set iterates alike twice
+    blanks = set(compress(texts, map(str.isspace, texts)))  # no Cell for these
+    if "" in distinct:
+        blanks.add("")
+    del distinct
+    if len(blanks) <= 8:
+        for blank in blanks:
+            texts.remove(blank)
+    elif blanks:
+        texts = [t for t in texts if t not in blanks]
+    if not texts:
+        return hits
+    flagged, matched = vocab.flag(texts)
+    values |= matched
+    if not flagged:
+        return hits
+    # the cells holding a flagged text, picked out at C speed, in reading order as the
+    # Cells would be (a sheet may have millions)
+    mask = list(map(flagged.__contains__, flat(rows)))
+    where = _grid_places(rows, grid.first_row, grid.first_col, list(compress(count(), mask)))
+    entries = list(map(flagged.__getitem__, compress(flat(rows), mask)))
+    del mask
+    hits = dict(zip(where, map(_FIRST, entries)))
+    header_cells = [(rc, e[1]) for rc, e in zip(where, entries) if e[1] is not None]
+    for rc, _ in header_cells:
+        if hits[rc] is None:  # a header cell holds nothing personal itself
+            del hits[rc]
+    if header_cells:
+        hit_columns = Counter(map(_COL, hits))
+        placeholders = vocab.placeholders
+        ends: dict[int, int] = {}  # header row -> the first empty row below it
+        for (row, col), kind in header_cells:
+            end = ends.get(row)
+            if end is None:  # down to the end of the table: the first empty row
+                end = ends[row] = _first_empty_row(rows, grid.first_row, row + 1, blanks)
+            below = list(zip(range(row + 1, end), repeat(col)))
+            in_column = hit_columns.get(col, 0)
+            if in_column >= len(below) and set(map(hits.get, below)) == {kind}:
+                continue  # every cell below was found as this kind already (crime references)
+            # the cells not yet found as this kind, their values as a Cell holds them
+            column = map(cell_value, grid.column(col, row + 1, end - 1))
+            todo = [(rc, value) for rc, value in zip(below, column)
+                    if value is not None and (not in_column or hits.get(rc) != kind)]
+            rank = _RANK[kind]
+            for rc, value in todo:
+                if _plausible(kind, value, placeholders):
+                    old = hits.get(rc)
+                    if old is None or rank <= _RANK[old]:
+                        hits[rc] = kind
+                    if type(value) is str:
+                        values.add(value.strip())
+                    else:
+                        values.update(_renderings(value))
+    return hits
+
+
+def _grid_places(rows: list, first_row: int, first_col: int, positions: list[int]) -> list[tuple[int, int]]:
+    """(row, col) of each position in the grid's values laid end to end, at C speed."""
+    if not positions:
+        return []
+    lengths = set(map(len, rows))
+    if len(lengths) == 1:  # rectangular (calamine's rows): a division
+        width = lengths.pop()
+        return list(zip(map(add, map(floordiv, positions, repeat(width)), repeat(first_row)),
+                        map(add, map(mod, positions, repeat(width)), repeat(first_col))))
+    # ragged (a csv file): starts[i] is where row i begins; an empty row starts where the
+    # next one does, and bisect_right passes it over
+    starts = list(accumulate(map(len, rows), initial=0))
+    after = list(map(bisect_right, repeat(starts), positions))  # row index + 1
+    firsts = map(starts.__getitem__, map(sub, after, repeat(1)))
+    return list(zip(map(add, after, repeat(first_row - 1)),
+                    map(add, map(sub, positions, firsts), repeat(first_col))))
+
+
+def _first_empty_row(rows: list, first_row: int, row: int, blanks: set) -> int:
+    """The first sheet row from `row` down without a value (all '' or whitespace, or
+    past the grid), as the Cells would have none in it."""
+    i = row - first_row
+    blank = blanks.__contains__
+    while 0 <= i < len(rows) and not all(map(blank, rows[i])):
+        i += 1
+    return i + first_row
+
+
+def _is_blank(raw) -> bool:
+    """A grid value a Sheet makes no Cell for."""
+    return type(raw) is str and (not raw or raw.isspace())
+
+
 def _renderings(value) -> set[str]:
     """The ways a value that is not text may be written in a message, for scrubbing."""
     out = {str(value)}
@@ -572,8 +686,15 @@ def _places(sheet, hits: dict[tuple[int, int], str], ranges: list[Range] | None)
         for rc, kind in hits.items():
             groups.setdefault((kind, HIDDEN_SHEET), set()).add(rc)
         return groups
-    cells = sheet.cells
-    hidden = list(map(_HIDDEN, map(cells.__getitem__, hits)))
+    grid = _unbuilt_grid(sheet)
+    if grid is None:
+        cells = sheet.cells
+        hidden = list(map(_HIDDEN, map(cells.__getitem__, hits)))
+    elif grid.hidden_rows or grid.hidden_cols:  # as Cell.hidden: its row or its column is hidden
+        hidden = list(map(or_, map(grid.hidden_rows.__contains__, map(_FIRST, hits)),
+                          map(grid.hidden_cols.__contains__, map(_COL, hits))))
+    else:
+        hidden = [False] * len(hits)
     kinds = set(hits.values())
     if not ranges and not any(hidden) and len(kinds) == 1:  # the common case, at C speed
         return {(kinds.pop(), OUTSIDE): set(hits)}
@@ -581,7 +702,7 @@ def _places(sheet, hits: dict[tuple[int, int], str], ranges: list[Range] | None)
     for (rc, kind), is_hidden in zip(hits.items(), hidden):
         if is_hidden:
             if hidden_where is None:
-                hidden_where = _HiddenWhere(sheet)
+                hidden_where = _HiddenWhere(sheet) if grid is None else _GridHiddenWhere(grid)
             place = hidden_where(rc)
         elif ranges and any(r1 <= rc[0] <= r2 and c1 <= rc[1] <= c2 for r1, c1, r2, c2 in ranges):
             place = IN_TABLE
@@ -613,6 +734,31 @@ class _HiddenWhere:
         if rc[0] in self.rows and rc[1] not in self.cols:
             return HIDDEN_COLUMNS
         return HIDDEN_ROWS
+
+
+class _GridHiddenWhere:
+    """_HiddenWhere for a sheet whose Cells were not made, with the same answers.
+
+    A cell of a hidden row is in 'hidden rows' (no cell of its row is visible). A cell
+    of a hidden column (its row shown) is in 'hidden columns' when its row has a
+    visible value, else 'hidden rows', as _HiddenWhere judges from the Cells alone."""
+
+    def __init__(self, grid) -> None:
+        self.grid = grid
+        self.visible_rows: dict[int, bool] = {}
+
+    def __call__(self, rc: tuple[int, int]) -> str:
+        row = rc[0]
+        grid = self.grid
+        if row in grid.hidden_rows:
+            return HIDDEN_ROWS
+        visible = self.visible_rows.get(row)
+        if visible is None:
+            values = grid.rows[row - grid.first_row]
+            hidden_cols = grid.hidden_cols
+            visible = self.visible_rows[row] = any(
+                not _is_blank(v) and c not in hidden_cols for c, v in enumerate(values, grid.first_col))
+        return HIDDEN_COLUMNS if visible else HIDDEN_ROWS
 
 
 def _scan_comments(vocab: _Vocabulary, comments, labels: dict[str, str], values: set[str]):
