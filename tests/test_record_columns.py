@@ -112,6 +112,10 @@ def _cases():
         [r[0], r[1], None, r[2], r[3]] for r in _records(100)]
     no_ref = [_header(ref=False)] + _records(300, ref=False)  # records alike are records
     stray = plain + [[], [None, None, None, None, None, 17]]
+    # the first records give no age (text dates: no number until the first age)
+    text_dates = [r[:1] + [r[1].strftime("%d/%m/%Y")] + r[2:] for r in _records(300)]
+    late_ages = [_header()] + [r[:3] + [None] for r in text_dates[:3]] + text_dates[3:]
+    later_ages = [_header()] + [r[:3] + [None] for r in text_dates[:250]] + text_dates[250:]
     return [
         ("plain xlsx", _xlsx, plain, {}, True),
         ("title above", _xlsx, titled, {}, True),
@@ -128,6 +132,8 @@ def _cases():
         ("a merged title", _xlsx, titled, {"merge": "A1:D1"}, False),
         ("an empty column inside the list", _xlsx, gap, {}, False),
         ("a stray number below", _xlsx, stray, {}, False),
+        ("no number in the first records", _xlsx, late_ages, {}, True),
+        ("no number in the first 250 records", _xlsx, later_ages, {}, False),
         ("plain csv", _csv, plain, {}, True),
         ("csv with no reference, records alike", _csv, no_ref, {}, True),
         ("csv with an online flag and a footnote", _csv, flagged + [["Source: Niche RMS extract, 1 May 2017"]], {},

@@ -238,7 +238,8 @@ def _scan_sheet(z: zipfile.ZipFile, part: str, styles: dict[int, str], fmt: Shee
             pos = buf.find(b"hidden", pos + 6)
         if styles:
             _styled_cells(buf, styles, formats)
-        _error_cells(buf, errors)
+        if b'"e"' in buf or b"'e'" in buf:  # an error cell's type is one of these: skip the search without
+            _error_cells(buf, errors)
         if b"<f" in buf:
             _formulas_without_value(buf, errors)
     if rows_without_number:

@@ -34,6 +34,7 @@ from flows.observations import Count, Reading
 HEADER_SEARCH_ROWS = 40  # find_header_row looks at this many rows with values: the head holds them all
 MIN_BODY_ROWS = 3  # a shorter list may be two figure rows read as 'all offences, of which online'
 LONG_TEXT = 20  # a number beside one text this long is a footnote's (region._is_footnote_number)
+LEAD_ROWS = 200  # online_only reads the records above the first figure: made into Cells, at most this many
 
 
 def read(sheet: Sheet, file_name: str) -> tuple[Reading, SheetContext] | None:
@@ -61,9 +62,12 @@ def read(sheet: Sheet, file_name: str) -> tuple[Reading, SheetContext] | None:
     top = _part(sheet, grid.first_row, header)
     tail = _part(sheet, end + 1, grid.last_row)
     first_body_number = body.first_number_row()
-    outline = _joined(sheet, top, tail, _part(sheet, first_body_number, first_body_number)
-                      if first_body_number is not None else None)
-    if not _steps_leave_it(sheet, outline, top, tail, body, header, first_body_number):
+    if first_body_number is not None and first_body_number - header > LEAD_ROWS:
+        return None
+    # the records down to the first with a number: online_only reads the rows above the first figure
+    lead = _part(sheet, header + 1, first_body_number) if first_body_number is not None else None
+    outline = _joined(sheet, top, tail, lead)
+    if not _steps_leave_it(sheet, outline, top, tail, body, end):
         return None
     context = sheet_context(outline, file_name)
     if context.all_offences:
@@ -181,8 +185,11 @@ class _Body:
                 break
         return int(numbers.sum())
 
-    def occupied_cols(self) -> set[int]:
-        return {col for col in self.cols if self._per_value(col, lambda v: v is not None)[:self.plain_rows].any()}
+    def occupied_cols(self, from_row: int) -> set[int]:
+        """The columns with a value in a plain record at or below `from_row`."""
+        start = max(from_row - self.first_row, 0)
+        return {col for col in self.cols
+                if self._per_value(col, lambda v: v is not None)[start:self.plain_rows].any()}
 
     def combinations(self):
         """(rows, values, repeats) of each distinct combination of the table's columns but
@@ -254,18 +261,18 @@ def _number_like(v) -> bool:
     return isinstance(v, str) and isinstance(labels.count(v), Count)
 
 
-def _steps_leave_it(sheet: Sheet, outline: Sheet, top: Sheet, tail: Sheet, body: _Body, header: int,
-                    first_body_number: int | None) -> bool:
+def _steps_leave_it(sheet: Sheet, outline: Sheet, top: Sheet, tail: Sheet, body: _Body, end: int) -> bool:
     """Whether read_file's steps before the records layout would leave the sheet as it
-    is: online_only, online_rows, side_by_side, stacked (flows.layouts)."""
+    is: online_only, online_rows, side_by_side, stacked (flows.layouts). `outline`: the
+    rows above the body, the body's rows down to its first figure, and the rows after it."""
     from flows.layouts import stacked
 
     figures = number_cells(outline)
     first_figure = min((c.row for c in figures), default=None)
     if first_figure is None:
         return len(stacked(_joined(sheet, top, tail))) == 1  # no figure: online_only and side_by_side have nothing to do
-    if first_figure > header + 1:
-        return False  # online_only would look at rows of the list itself
+    if first_figure > end and body.plain_rows:
+        return False  # online_only would read every record above a figure below the list
     if online_only(outline)[0] is not outline:
         return False
     head_tail_rows = {c.row for c in number_cells(_joined(sheet, top, tail))}
@@ -276,7 +283,7 @@ def _steps_leave_it(sheet: Sheet, outline: Sheet, top: Sheet, tail: Sheet, body:
     lines = {r for r, cells in _joined(sheet, top, tail).rows().items()
              if len(cells) == 1 and isinstance(cells[0].value, str)}
     cols = {c.col for c in _joined(sheet, top, tail).cells.values() if c.row >= top_row and c.row not in lines}
-    cols |= body.occupied_cols()
+    cols |= body.occupied_cols(top_row)
     if cols and max(cols) - min(cols) + 1 != len(cols):
         return False
     # stacked splits at a repeat of the header row: a plain record never repeats it (its
