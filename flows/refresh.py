@@ -36,7 +36,7 @@ from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settin
 
 from flows import discover as discovery  # noqa: E402
 from flows import facts as fact_stage  # noqa: E402
-from flows import locking, runners  # noqa: E402
+from flows import locking, preload, runners  # noqa: E402
 from flows import guard, incremental, quality, report, warehouse  # noqa: E402
 from flows.reviews import REVIEWS_CSV, load_reviews  # noqa: E402
 from flows.isolation import BUDGET_REASONS, read_isolated  # noqa: E402
@@ -293,6 +293,7 @@ def refresh(
     if current is not None and current[1] == run["inputs_fingerprint"]:
         return unchanged(run, target, raw_dir, since=current[0])
     replies = [reply for rnd in rounds for reply in rnd.files]
+    preload.start()  # validation's and the report's libraries, while the files are read
     fingerprint = reader_fingerprint()
     readings = read_all(replies, fingerprint, limits, run["run_id"], full=full, progress=progress)
     facts = normalise_task(rounds, readings, reviews_path)
