@@ -659,11 +659,6 @@ def _first_empty_row(rows: list, first_row: int, row: int, blanks: set) -> int:
     return i + first_row
 
 
-def _is_blank(raw) -> bool:
-    """A grid value a Sheet makes no Cell for."""
-    return type(raw) is str and (not raw or raw.isspace())
-
-
 def _renderings(value) -> set[str]:
     """The ways a value that is not text may be written in a message, for scrubbing."""
     out = {str(value)}
@@ -702,7 +697,8 @@ def _places(sheet, hits: dict[tuple[int, int], str], ranges: list[Range] | None)
     for (rc, kind), is_hidden in zip(hits.items(), hidden):
         if is_hidden:
             if hidden_where is None:
-                hidden_where = _HiddenWhere(sheet) if grid is None else _GridHiddenWhere(grid)
+                known = getattr(sheet, "grid", None)  # a sheet read from a file knows its hidden rows
+                hidden_where = _HiddenWhere(sheet) if known is None else _KnownHiddenWhere(known)
             place = hidden_where(rc)
         elif ranges and any(r1 <= rc[0] <= r2 and c1 <= rc[1] <= c2 for r1, c1, r2, c2 in ranges):
             place = IN_TABLE
@@ -713,11 +709,12 @@ def _places(sheet, hits: dict[tuple[int, int], str], ranges: list[Range] | None)
 
 
 class _HiddenWhere:
-    """A Cell says only 'hidden' (its row or its column is): a row with a visible cell is
-    not hidden, so the hidden cell's column is, and the other way round."""
+    """For a sheet made of Cells alone (no reader's grid): a Cell says only 'hidden' (its
+    row or its column is); a row with a visible cell is not hidden, so the hidden cell's
+    column is, and the other way round."""
 
     def __init__(self, sheet) -> None:
-        self.hidden_rows = getattr(sheet, "hidden_rows", None)  # if the reader ever keeps them
+        self.hidden_rows = getattr(sheet, "hidden_rows", None)
         self.hidden_cols = getattr(sheet, "hidden_cols", None)
         self.rows: set[int] = set()
         self.cols: set[int] = set()
@@ -736,29 +733,16 @@ class _HiddenWhere:
         return HIDDEN_ROWS
 
 
-class _GridHiddenWhere:
-    """_HiddenWhere for a sheet whose Cells were not made, with the same answers.
-
-    A cell of a hidden row is in 'hidden rows' (no cell of its row is visible). A cell
-    of a hidden column (its row shown) is in 'hidden columns' when its row has a
-    visible value, else 'hidden rows', as _HiddenWhere judges from the Cells alone."""
+class _KnownHiddenWhere:
+    """Where a hidden cell is, from the hidden rows and columns its reader found: in a
+    hidden row ('hidden rows', also when its column is hidden too), else in a hidden
+    column."""
 
     def __init__(self, grid) -> None:
-        self.grid = grid
-        self.visible_rows: dict[int, bool] = {}
+        self.hidden_rows = grid.hidden_rows
 
     def __call__(self, rc: tuple[int, int]) -> str:
-        row = rc[0]
-        grid = self.grid
-        if row in grid.hidden_rows:
-            return HIDDEN_ROWS
-        visible = self.visible_rows.get(row)
-        if visible is None:
-            values = grid.rows[row - grid.first_row]
-            hidden_cols = grid.hidden_cols
-            visible = self.visible_rows[row] = any(
-                not _is_blank(v) and c not in hidden_cols for c, v in enumerate(values, grid.first_col))
-        return HIDDEN_COLUMNS if visible else HIDDEN_ROWS
+        return HIDDEN_ROWS if rc[0] in self.hidden_rows else HIDDEN_COLUMNS
 
 
 def _scan_comments(vocab: _Vocabulary, comments, labels: dict[str, str], values: set[str]):

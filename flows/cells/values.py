@@ -180,7 +180,9 @@ def read_sheet(path: Path, book: python_calamine.CalamineWorkbook, name: str, fm
             cells[(r, c)] = Cell(
                 r, c, text, fmt.number_formats.get((r, c)), r in fmt.hidden_rows or c in fmt.hidden_cols,
             )
-    return Sheet(name=name, cells=cells, merged=merged, hidden=fmt.hidden)
+    # Cells made now (the error texts are not in the grid); the grid stays for what it knows
+    # (the hidden rows and columns)
+    return Sheet(name=name, cells=cells, merged=merged, hidden=fmt.hidden, grid=grid)
 
 
 def _within(numbers: Container[int], first: int, last: int) -> frozenset[int]:
