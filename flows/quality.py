@@ -439,16 +439,17 @@ def _validate(
     reduce: bool,
 ) -> list[CheckResult]:
     results: list[CheckResult] = []
+    session = _Gx()
     for suite in load_suites() if suites is None else list(suites):
         runs: list[Any] = []
         missing = [t for t in suite.tables if tables.relation(t) is None]
         results += [_missing_table(suite, t) for t in missing]
         plain = [e for e in suite.expectations if not e.compare]
         if plain and suite.table not in missing:
-            results += _check_table(tables, suite, plain, runs, reduce)
+            results += _check_table(session, tables, suite, plain, runs, reduce)
         for i, spec in enumerate(e for e in suite.expectations if e.compare):
             if spec.compare.left.table not in missing and spec.compare.right.table not in missing:
-                results.append(_check_comparison(tables, suite, spec, i, runs))
+                results.append(_check_comparison(session, tables, suite, spec, i, runs))
         if gx_validations is not None and runs:
             gx_validations.append(GxValidation(suite.name, tuple(suite.tables), runs))
     return results
@@ -663,7 +664,7 @@ class _Plan:
 
 
 def _check_table(
-    tables: _Tables, suite: SuiteSpec, specs: list[ExpectationSpec], runs: list[Any], reduce: bool
+    session: _Gx, tables: _Tables, suite: SuiteSpec, specs: list[ExpectationSpec], runs: list[Any], reduce: bool
 ) -> list[CheckResult]:
     con, relation, columns = tables.con, tables.relation(suite.table), tables.columns(suite.table)
     plans = [_plan(suite, spec, n, columns, reduce) for n, spec in enumerate(specs)]
@@ -709,7 +710,7 @@ def _check_table(
         plan.expectation = _expectation(suite, "expect_column_values_to_be_in_set",
                                         {"column": mark, "value_set": [True]}, spec.severity, i)
     runnable = [p for i, p in enumerate(plans) if i not in failed]
-    outcomes = iter(_run_gx(suite.name, frame, [p.expectation for p in runnable], runs,
+    outcomes = iter(_run_gx(session, suite.name, frame, [p.expectation for p in runnable], runs,
                             partial_count=max(len(frame), MAX_EXAMPLES)))
     results = []
     for i, plan in enumerate(plans):
@@ -861,7 +862,7 @@ def _count_rows(result: dict, total: int, count: int, missing: int | None, rows:
 
 
 def _check_comparison(
-    tables: _Tables, suite: SuiteSpec, spec: ExpectationSpec, i: int, runs: list[Any]
+    session: _Gx, tables: _Tables, suite: SuiteSpec, spec: ExpectationSpec, i: int, runs: list[Any]
 ) -> CheckResult:
     compare = spec.compare
     assert compare is not None
@@ -881,7 +882,7 @@ def _check_comparison(
     frame = frame.rename(columns={"right": right})
     kwargs = {**spec.kwargs, "column_A": left, "column_B": right}
     expectation = _expectation(suite, spec.name, kwargs, spec.severity, 0)
-    (outcome,) = _run_gx(f"{suite.name}_{i}", frame, [expectation], runs)
+    (outcome,) = _run_gx(session, f"{suite.name}_{i}", frame, [expectation], runs)
     return _result(suite, spec, outcome, both, compare.key)
 
 
@@ -918,10 +919,6 @@ def _comparison_frame(compare: Compare, tables: dict[str, pd.DataFrame]) -> pd.D
 
 # --- GX --------------------------------------------------------------------------------
 
-_gx_lock = threading.Lock()
-_gx_state: tuple[Any, Any, Any] | None = None
-
-
 def quiet_context() -> Any:
     """A new ephemeral GX context (nothing written to disk) that prints nothing: GX
     announces its temporary docs folder at INFO and draws progress bars on every run,
@@ -938,22 +935,29 @@ def quiet_context() -> Any:
     return context
 
 
-def _gx() -> tuple[Any, Any, Any]:
-    """GX, the validation context and its pandas data source."""
-    global _gx_state
-    if _gx_state is None:
+# GX is not documented as safe to run from several threads at once: validations in
+# threads (a refresh, a test) take turns at it, each with its own context.
+_gx_lock = threading.Lock()
+
+
+class _Gx:
+    """GX, a validation context and its pandas data source: one per validation of a
+    warehouse, so no state is shared between validations (a refresh's threads, a test's
+    many warehouses) and a context never fills with earlier runs' suites (each added
+    expectation would then be written to its store again)."""
+
+    def __init__(self) -> None:
         import great_expectations as gx
 
-        context = quiet_context()
-        _gx_state = (gx, context, context.data_sources.add_pandas(name="quality"))
-    return _gx_state
+        self.gx = gx
+        self.context = quiet_context()
+        self.source = self.context.data_sources.add_pandas(name="quality")
 
 
 def _expectation(suite: SuiteSpec, etype: str, kwargs: dict, severity: str, n: int) -> Any:
     """The GX expectation of type `etype`; a type or kwargs GX refuses stop validation,
     naming the suite's file. `n` (kept in meta) orders the results as the suite does."""
-    with _gx_lock:
-        _gx()
+    import great_expectations  # noqa: F401 - registers the expectation types
     from great_expectations.exceptions import ExpectationNotFoundError
     from great_expectations.expectations.registry import get_expectation_impl
 
@@ -964,13 +968,13 @@ def _expectation(suite: SuiteSpec, etype: str, kwargs: dict, severity: str, n: i
 
 
 def _run_gx(
-    name: str, frame: pd.DataFrame, expectations: list[Any], runs: list[Any],
+    session: _Gx, name: str, frame: pd.DataFrame, expectations: list[Any], runs: list[Any],
     partial_count: int = MAX_EXAMPLES,
 ) -> list[Any]:
     """Validate `frame` against the expectations; results in the same order. GX's whole
     result for the frame is appended to `runs`. GX lists up to `partial_count` failing rows."""
+    gx, context, source = session.gx, session.context, session.source
     with _gx_lock:
-        gx, context, source = _gx()
         gx_suite = gx.ExpectationSuite(name=name)
         for expectation in expectations:
             gx_suite.add_expectation(expectation)
