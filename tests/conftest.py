@@ -1,4 +1,5 @@
-"""Test session set-up: an isolated Prefect home and one Prefect test server per session."""
+"""Test session set-up: an isolated Prefect home and one Prefect test server per session
+(under pytest-xdist, per worker: each worker process imports this file and makes its own)."""
 from __future__ import annotations
 
 import atexit
@@ -24,3 +25,16 @@ def prefect_harness():
 
     with prefect_test_harness():
         yield
+
+
+@pytest.fixture()
+def fresh_reading_cache(tmp_path):
+    """Prefect's result storage, where the refresh caches each reading on the file's bytes
+    (flows.refresh.read_task), empty and this test's own. The default, PREFECT_HOME/storage,
+    is shared by every test in the process: a test that needs its files read afresh, not
+    taken from a reading of the same bytes by another test, must not depend on which tests
+    ran before it (under pytest-xdist the order is not the file order)."""
+    from prefect.settings import PREFECT_RESULTS_LOCAL_STORAGE_PATH, temporary_settings
+
+    with temporary_settings({PREFECT_RESULTS_LOCAL_STORAGE_PATH: tmp_path / "reading-cache"}):
+        yield tmp_path / "reading-cache"

@@ -14,7 +14,10 @@ def write(raw, folder: str, text: str) -> None:
     (d / "reply.csv").write_text(text)
 
 
-def test_a_refresh_attaches_the_headline_and_the_quality_summary(tmp_path, prefect_harness, capsys):
+def test_a_refresh_attaches_the_headline_and_the_quality_summary(tmp_path, prefect_harness, capsys,
+                                                                  fresh_reading_cache):
+    # fresh_reading_cache: the progress lines below say each file was read by this run,
+    # whatever other tests in this process read the same bytes before
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 

@@ -10,7 +10,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from flows.cells import DATA_SUFFIXES, UnreadableFile, read_workbook
@@ -428,6 +428,14 @@ rows_of_text = st.lists(
 )
 
 
+def _utf8_reads_otherwise(data: bytes) -> bool:
+    """Whether cp1252 `data` is valid UTF-8 too, and as UTF-8 other characters."""
+    try:
+        return data.decode("utf-8") != data.decode("cp1252")
+    except UnicodeDecodeError:
+        return False
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=rows_of_text, delimiter=st.sampled_from([",", ";", "\t"]),
        terminator=st.sampled_from(["\n", "\r\n"]), encoding=st.sampled_from(["utf-8-sig", "cp1252"]))
@@ -443,8 +451,13 @@ def test_csv_round_trip_values_and_lines(tmp_path: Path, rows, delimiter, termin
         line += out.getvalue()[start:].count("\n")
     if not expected:
         return
+    data = out.getvalue().encode(encoding)
+    if encoding == "cp1252":
+        # cp1252 bytes that are valid UTF-8 too ('é££' is b'\xe9\xa3\xa3', U+98E3 as UTF-8)
+        # are read as UTF-8, as flows.cells.csv.decode documents: no reader can tell them apart
+        assume(not _utf8_reads_otherwise(data))
     path = tmp_path / "round.csv"
-    path.write_bytes(out.getvalue().encode(encoding))
+    path.write_bytes(data)
     sheet = read_workbook(path).sheets[0]
     assert {k: c.value for k, c in sheet.cells.items()} == expected
 

@@ -9,21 +9,16 @@ import duckdb
 import pytest
 
 from flows import PROJECT_ROOT, warehouse
-from flows.discover import discover_raw
 from flows.explain import FIGURES, FigureError, explain
-from flows.facts import build_facts
-from flows.reading import read_reply
+
+from builders import build_warehouse
 
 
 @pytest.fixture(scope="module")
 def db(tmp_path_factory) -> Path:
     """The warehouse of the bundled sample round, built with the plain stage functions."""
     path = tmp_path_factory.mktemp("explain") / "foi.duckdb"
-    rounds, _ = discover_raw(PROJECT_ROOT / "raw")
-    readings = [read_reply(f) for r in rounds for f in r.files]
-    facts = build_facts(rounds, readings, reviews={})
-    warehouse.build(path, offences=facts.offences, returns=facts.returns, stated_totals=facts.stated_totals,
-                    force_replies=facts.force_replies, responses=facts.responses)
+    build_warehouse(PROJECT_ROOT / "raw", path, rounds=False, discovery_problems_allowed=True)
     return path
 
 

@@ -15,11 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from flows import DEFAULT_RAW, warehouse
-from flows.discover import discover_raw
-from flows.facts import build_facts
+from flows import DEFAULT_RAW
 from flows.headline import CHART_IDS, build_headline_report, md_escape
-from flows.reading import read_reply
+
+from builders import build_warehouse
 
 CHROMIUM = Path("/usr/bin/chromium")
 needs_chromium = pytest.mark.skipif(
@@ -31,12 +30,8 @@ HOSTILE = '<i id="pwned">reply'
 
 def build(raw: Path, db: Path, run_id: str) -> None:
     """raw/ -> a published-style warehouse file, with its run row, as the refresh builds it."""
-    rounds, problems = discover_raw(raw)
-    assert problems == []
-    facts = build_facts(rounds, [read_reply(f) for r in rounds for f in r.files], reviews={})
-    warehouse.build(db, offences=facts.offences, returns=facts.returns, stated_totals=facts.stated_totals,
-                    force_replies=facts.force_replies, responses=facts.responses, rounds=facts.rounds,
-                    run={"run_id": run_id, "started_at": STARTED, "code_version": "test", "raw_dir": str(raw)})
+    build_warehouse(raw, db, run={"run_id": run_id, "started_at": STARTED, "code_version": "test",
+                                  "raw_dir": str(raw)})
 
 
 @pytest.fixture(scope="module")
