@@ -138,6 +138,10 @@ def cmd_refresh(args) -> int:
     except RunnerChoiceError as exc:
         print(f"foi refresh: {exc}", file=sys.stderr)
         return 2
+    from flows import incremental, preload
+
+    if incremental.will_read(args.raw, args.warehouse, full=args.full, extra_files=[args.expectations, args.reviews]):
+        preload.start()  # GX and matplotlib, on the core Prefect's server start leaves idle
     try:
         result = run_refresh(args.raw, args.warehouse, args.expectations, args.reviews,
                              accept_shrink=args.accept_shrink, full=args.full, lock_wait=args.wait,

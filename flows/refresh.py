@@ -287,11 +287,10 @@ def refresh(
     limits = load_limits(limits_path) if limits_path is not None else None
     run = new_run(raw_dir)
     rounds = discover_task(raw_dir)
-    run["inputs_fingerprint"] = incremental.inputs_fingerprint(
-        raw_dir, rounds, extra_files=[expectations_dir, reviews_path, limits_path])
-    current = None if full or not target.exists() else incremental.published_fingerprint(target)
-    if current is not None and current[1] == run["inputs_fingerprint"]:
-        return unchanged(run, target, raw_dir, since=current[0])
+    run["inputs_fingerprint"], since = incremental.matching_run(
+        raw_dir, rounds, target, full=full, extra_files=[expectations_dir, reviews_path, limits_path])
+    if since is not None:
+        return unchanged(run, target, raw_dir, since=since)
     replies = [reply for rnd in rounds for reply in rnd.files]
     preload.start()  # validation's and the report's libraries, while the files are read
     fingerprint = reader_fingerprint()

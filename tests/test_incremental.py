@@ -53,6 +53,27 @@ def test_nothing_changed_reads_nothing_and_rebuilds_nothing(raw, tmp_path, prefe
     assert full.unchanged_since is None and full.published and sha(target) != before
 
 
+def test_will_read_says_beforehand_what_the_refresh_then_does(raw, tmp_path, prefect_harness):
+    """`foi refresh` decides before the flow starts whether to import GX and matplotlib
+    early (flows.preload): incremental.will_read must agree with the flow's own verdict."""
+    from flows.incremental import will_read
+    from flows.refresh import run_refresh
+
+    target = tmp_path / "w" / "foi.duckdb"
+    assert will_read(raw, target, full=False)  # no warehouse yet
+    run_refresh(raw, target)
+    assert not will_read(raw, target, full=False)
+    assert run_refresh(raw, target).unchanged_since is not None
+    assert will_read(raw, target, full=True)
+    write(raw, "Durham", "Year,Offence,Count\n2015/16,88A,7\n2016/17,88A,10\n")
+    assert will_read(raw, target, full=False)
+    assert run_refresh(raw, target).unchanged_since is None
+    reviews = tmp_path / "reviews.csv"
+    reviews.write_text("path,decision,reviewer,reason\n")
+    assert not will_read(raw, target, full=False)
+    assert will_read(raw, target, full=False, extra_files=[None, reviews])  # a file the run is given is an input
+
+
 def test_a_change_rebuilds_and_equals_a_full_refresh(raw, tmp_path, prefect_harness):
     from flows.refresh import run_refresh
 
