@@ -506,7 +506,7 @@ def _unbuilt_grid(sheet):
     """The sheet's Grid when its Cells have not been made (a sheet read from a file and
     not yet asked for its cells): the scan then reads the grid and makes none."""
     grid = getattr(sheet, "grid", None)
-    if grid is not None and getattr(sheet, "_cells", None) is None:
+    if grid is not None and not sheet.cells_made:
         return grid
     return None
 

@@ -148,6 +148,11 @@ class Sheet:
         self._cells = cells
         self.grid = None  # the cells are now the truth
 
+    @property
+    def cells_made(self) -> bool:
+        """Whether `cells` exists yet (a sheet read from a file makes them on first use)."""
+        return self._cells is not None
+
     def __repr__(self) -> str:
         return f"Sheet(name={self.name!r}, hidden={self.hidden}, is_csv={self.is_csv})"
 

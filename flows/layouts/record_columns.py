@@ -42,7 +42,7 @@ def read(sheet: Sheet, file_name: str) -> tuple[Reading, SheetContext] | None:
     read from its grid; None when the sheet is not one, its reading has a problem (the
     Cell path lets the other layouts try), or the Cell path must read it."""
     grid = sheet.grid
-    if grid is None or sheet._cells is not None or sheet.merged or sheet.hidden:
+    if grid is None or sheet.cells_made or sheet.merged or sheet.hidden:
         return None
     if grid.hidden_rows or grid.hidden_cols:
         return None  # visible() would leave them out, and note them
@@ -121,7 +121,6 @@ class _Body:
     def __init__(self, grid, first_row: int, tally: Tally) -> None:
         self.first_row = first_row
         rows = grid.rows[first_row - grid.first_row:]
-        width = grid.width
         self.n = len(rows)
         self.tally = tally
         columns = list(zip_longest(*rows, fillvalue="")) if rows else []
@@ -132,7 +131,7 @@ class _Body:
             codes, uniques = pd.factorize(np.asarray(column, dtype=object), use_na_sentinel=False)
             self.codes[col] = codes
             self.values[col] = [cell_value(v) for v in uniques]
-        del columns, width
+        del columns
         self.plain_rows = self._plain_run()
 
     def _per_value(self, col: int, judge) -> np.ndarray:
