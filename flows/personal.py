@@ -531,37 +531,20 @@ def _scan_sheet(vocab: _Vocabulary, sheet, values: set[str]) -> dict[tuple[int, 
     mask = list(map(flagged.__contains__, cell_values))
     where = list(compress(cells, mask))
     entries = list(map(flagged.__getitem__, compress(cell_values, mask)))
-    hits = dict(zip(where, map(_FIRST, entries)))
-    header_cells = [(rc, e[1]) for rc, e in zip(where, entries) if e[1] is not None]
-    for rc, _ in header_cells:
-        if hits[rc] is None:  # a header cell holds nothing personal itself
-            del hits[rc]
-    if header_cells:
-        occupied_rows = set(map(_FIRST, cells))
-        hit_columns = Counter(map(_COL, hits))
-        placeholders = vocab.placeholders
-        for (row, col), kind in header_cells:
-            end = row + 1
-            while end in occupied_rows:  # down to the end of the table: the first empty row
-                end += 1
-            below = list(zip(range(row + 1, end), repeat(col)))
-            in_column = hit_columns.get(col, 0)
-            if in_column >= len(below) and set(map(hits.get, below)) == {kind}:
-                continue  # every cell below was found as this kind already (crime references)
-            # the cells not yet found as this kind
-            todo = [(rc, cell.value) for rc, cell in zip(below, map(cells.get, below))
-                    if cell is not None and (not in_column or hits.get(rc) != kind)]
-            rank = _RANK[kind]
-            for rc, value in todo:
-                if _plausible(kind, value, placeholders):
-                    old = hits.get(rc)
-                    if old is None or rank <= _RANK[old]:
-                        hits[rc] = kind
-                    if type(value) is str:
-                        values.add(value.strip())
-                    else:
-                        values.update(_renderings(value))
-    return hits
+    occupied: list[set[int]] = []  # the rows with a cell, worked out if a header asks
+
+    def table_end(row: int) -> int:  # the first empty row from `row` down
+        if not occupied:
+            occupied.append(set(map(_FIRST, cells)))
+        end = row
+        while end in occupied[0]:
+            end += 1
+        return end
+
+    def below(col: int, first: int, end: int):
+        return (None if c is None else c.value for c in map(cells.get, zip(range(first, end), repeat(col))))
+
+    return _hits(vocab, where, entries, values, table_end, below)
 
 
 def _scan_grid(vocab: _Vocabulary, grid, values: set[str]) -> dict[tuple[int, int], str]:
@@ -597,37 +580,49 @@ def _scan_grid(vocab: _Vocabulary, grid, values: set[str]) -> dict[tuple[int, in
     where = _grid_places(rows, grid.first_row, grid.first_col, list(compress(count(), mask)))
     entries = list(map(flagged.__getitem__, compress(flat(rows), mask)))
     del mask
+    return _hits(vocab, where, entries, values,
+                 lambda row: _first_empty_row(rows, grid.first_row, row, blanks),
+                 lambda col, first, end: map(cell_value, grid.column(col, first, end - 1)))
+
+
+def _hits(vocab: _Vocabulary, where: list[tuple[int, int]], entries: list, values: set[str],
+          table_end, below) -> dict[tuple[int, int], str]:
+    """(row, col) -> kind, from the flagged cells (`where`, with vocab.flag's `entries`)
+    and the cells under each personal header down to the end of its table, for both
+    ways of scanning a sheet: `table_end(row)` is the first empty row from `row` down;
+    `below(col, first, end)` the values of rows first..end-1 of a column as Cells hold
+    them (None where empty). Adds the values found to `values`."""
     hits = dict(zip(where, map(_FIRST, entries)))
     header_cells = [(rc, e[1]) for rc, e in zip(where, entries) if e[1] is not None]
     for rc, _ in header_cells:
         if hits[rc] is None:  # a header cell holds nothing personal itself
             del hits[rc]
-    if header_cells:
-        hit_columns = Counter(map(_COL, hits))
-        placeholders = vocab.placeholders
-        ends: dict[int, int] = {}  # header row -> the first empty row below it
-        for (row, col), kind in header_cells:
-            end = ends.get(row)
-            if end is None:  # down to the end of the table: the first empty row
-                end = ends[row] = _first_empty_row(rows, grid.first_row, row + 1, blanks)
-            below = list(zip(range(row + 1, end), repeat(col)))
-            in_column = hit_columns.get(col, 0)
-            if in_column >= len(below) and set(map(hits.get, below)) == {kind}:
-                continue  # every cell below was found as this kind already (crime references)
-            # the cells not yet found as this kind, their values as a Cell holds them
-            column = map(cell_value, grid.column(col, row + 1, end - 1))
-            todo = [(rc, value) for rc, value in zip(below, column)
-                    if value is not None and (not in_column or hits.get(rc) != kind)]
-            rank = _RANK[kind]
-            for rc, value in todo:
-                if _plausible(kind, value, placeholders):
-                    old = hits.get(rc)
-                    if old is None or rank <= _RANK[old]:
-                        hits[rc] = kind
-                    if type(value) is str:
-                        values.add(value.strip())
-                    else:
-                        values.update(_renderings(value))
+    if not header_cells:
+        return hits
+    hit_columns = Counter(map(_COL, hits))
+    placeholders = vocab.placeholders
+    ends: dict[int, int] = {}  # header row -> the first empty row below it
+    for (row, col), kind in header_cells:
+        end = ends.get(row)
+        if end is None:  # down to the end of the table: the first empty row
+            end = ends[row] = table_end(row + 1)
+        cells_below = list(zip(range(row + 1, end), repeat(col)))
+        in_column = hit_columns.get(col, 0)
+        if in_column >= len(cells_below) and set(map(hits.get, cells_below)) == {kind}:
+            continue  # every cell below was found as this kind already (crime references)
+        # the cells not yet found as this kind
+        todo = [(rc, value) for rc, value in zip(cells_below, below(col, row + 1, end))
+                if value is not None and (not in_column or hits.get(rc) != kind)]
+        rank = _RANK[kind]
+        for rc, value in todo:
+            if _plausible(kind, value, placeholders):
+                old = hits.get(rc)
+                if old is None or rank <= _RANK[old]:
+                    hits[rc] = kind
+                if type(value) is str:
+                    values.add(value.strip())
+                else:
+                    values.update(_renderings(value))
     return hits
 
 
