@@ -27,8 +27,8 @@ from flows import labels
 from flows.cells.grid import Sheet, cell_value
 from flows.layouts.columns import COUNT
 from flows.layouts.context import SheetContext, sheet_context
-from flows.layouts.records import Tally, _total_row, header_of
-from flows.layouts.region import is_footnote, is_number, number_cells, online_only, stray_numbers
+from flows.layouts.records import Tally, add_rows, header_of
+from flows.layouts.region import is_number, number_cells, online_only, stray_numbers
 from flows.observations import Count, Reading
 
 HEADER_SEARCH_ROWS = 40  # find_header_row looks at this many rows with values: the head holds them all
@@ -78,7 +78,8 @@ def read(sheet: Sheet, file_name: str) -> tuple[Reading, SheetContext] | None:
     if tally.ref_col is not None:
         tally.seen_before = body.seen
     used = {(header, c.col) for c in top.cells.values() if c.row == header}
-    stated_total = _read_tail(sheet, tail, tally, context, used)
+    rows = tail.rows()  # the rows after the body, as records.read reads them
+    stated_total = add_rows(tally, rows, rows, context, used)
     reading = tally.reading(stated_total, lambda: stray_numbers(_joined(sheet, top, tail), used))
     if reading is None or reading.problems:
         return None  # another layout may read it: the Cell path tries them all
@@ -266,45 +267,25 @@ def _steps_leave_it(sheet: Sheet, outline: Sheet, top: Sheet, tail: Sheet, body:
     rows above the body, the body's rows down to its first figure, and the rows after it."""
     from flows.layouts import stacked
 
+    around = _joined(sheet, top, tail)  # the rows above and below the body
     figures = number_cells(outline)
     first_figure = min((c.row for c in figures), default=None)
     if first_figure is None:
-        return len(stacked(_joined(sheet, top, tail))) == 1  # no figure: online_only and side_by_side have nothing to do
+        return len(stacked(around)) == 1  # no figure: online_only and side_by_side have nothing to do
     if first_figure > end and body.plain_rows:
         return False  # online_only would read every record above a figure below the list
     if online_only(outline)[0] is not outline:
         return False
-    head_tail_rows = {c.row for c in number_cells(_joined(sheet, top, tail))}
+    head_tail_rows = {c.row for c in number_cells(around)}
     if len(head_tail_rows) + body.figure_rows(enough=3) == 2:
         return False  # online_rows reads a reply of two figure rows
     # side_by_side splits only where columns with values have a gap between them
     top_row = first_figure - 3
-    lines = {r for r, cells in _joined(sheet, top, tail).rows().items()
-             if len(cells) == 1 and isinstance(cells[0].value, str)}
-    cols = {c.col for c in _joined(sheet, top, tail).cells.values() if c.row >= top_row and c.row not in lines}
+    lines = {r for r, cells in around.rows().items() if len(cells) == 1 and isinstance(cells[0].value, str)}
+    cols = {c.col for c in around.cells.values() if c.row >= top_row and c.row not in lines}
     cols |= body.occupied_cols(top_row)
     if cols and max(cols) - min(cols) + 1 != len(cols):
         return False
     # stacked splits at a repeat of the header row: a plain record never repeats it (its
     # date is a date), so a repeat is in the rows around the body
-    return len(stacked(_joined(sheet, top, tail))) == 1
-
-
-def _read_tail(sheet: Sheet, tail: Sheet, tally: Tally, context: SheetContext, used: set) -> tuple | None:
-    """The rows after the body, as records.read reads them: records until a footnote or
-    a stated total."""
-    rows = tail.rows()
-    totals: dict[str, bool] = {}
-    for r in sorted(rows):
-        cells = rows[r]
-        if is_footnote(cells):
-            return None
-        total = _total_row(sheet, r, cells, context, totals)
-        if total is not None:
-            used.update((r, c.col) for c in cells)
-            return total
-        if not any(c.col in tally.table_cols for c in cells):
-            continue
-        used.update((r, c) for c in range(tally.first, tally.last_col + 1))
-        tally.add([r], tuple(sheet.value(r, c) for c in tally.table_cols))
-    return None
+    return len(stacked(around)) == 1

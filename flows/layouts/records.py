@@ -30,8 +30,7 @@ NAME = "records"
 def is_record_list(sheet: Sheet) -> bool:
     """A list of records needs no number anywhere (text ages, or no age column): a header
     row naming a recorded date and an offence or age is enough to be read as one."""
-    found = find_header_row(sheet, (DATE, f"{OFFENCE}|{OFFENCE_CODE}|{AGE}"))
-    return found is not None and COUNT not in found[1]
+    return header_row(sheet) is not None
 
 
 def header_row(sheet: Sheet) -> int | None:
@@ -65,22 +64,29 @@ def read(sheet: Sheet, context: SheetContext) -> Reading | None:
     tally = Tally(sheet, header, roles)
     rows = sheet.rows()
     used = {(header, c.col) for c in rows[header]}
+    stated_total = add_rows(tally, rows, (k for k in rows if k > header), context, used)
+    return tally.reading(stated_total, lambda: stray_numbers(sheet, used))
+
+
+def add_rows(tally: "Tally", rows: dict, numbers, context: SheetContext, used: set) -> tuple[Count, str] | None:
+    """The rows `numbers` (of `rows`, row -> its cells) into the tally, in order, until
+    a footnote or a stated total under the list: that total, or None. `used` gains the
+    cells the list accounts for."""
+    sheet = tally.sheet
     totals: dict[str, bool] = {}  # text -> whether it labels a total
-    stated_total: tuple[Count, str] | None = None
-    for r in sorted(k for k in rows if k > header):
+    for r in sorted(numbers):
         cells = rows[r]
         if is_footnote(cells):
-            break
+            return None
         total = _total_row(sheet, r, cells, context, totals)
         if total is not None:
-            stated_total = total
             used.update((r, c.col) for c in cells)
-            break
+            return total
         if not any(c.col in tally.table_cols for c in cells):
             continue
         used.update((r, c) for c in range(tally.first, tally.last_col + 1))
         tally.add([r], tuple(sheet.value(r, c) for c in tally.table_cols))
-    return tally.reading(stated_total, lambda: stray_numbers(sheet, used))
+    return None
 
 
 class Tally:
